@@ -1,0 +1,1 @@
+"""otel-agent: OpenTelemetry for LLM agents."""
