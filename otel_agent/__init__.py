@@ -1,1 +1,70 @@
-"""otel-agent: OpenTelemetry for LLM agents."""
+"""otel-agent: OpenTelemetry for LLM agents.
+
+    import otel_agent
+    otel_agent.instrument(service_name="support-agent")
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+from . import runtime
+from ._version import VERSION as __version__
+from .config import resolve_options
+
+log = logging.getLogger("otel_agent")
+
+__all__ = ["__version__", "instrument", "uninstrument", "is_instrumented", "agent_run", "tool", "current_run"]
+
+
+def instrument(*, tracer_provider: Any = None, meter_provider: Any = None, **options: Any) -> None:
+    """Instrument the openai and anthropic SDKs (and MCP tool calls) present in this process. Idempotent.
+
+    Uses the application's tracer and meter providers when it has set them (or when passed), otherwise sets up SDK
+    providers with `service.name` and the exporters the `OTEL_*` variables choose. Every option is also an
+    `OTEL_AGENT_*` variable: see docs/configuration.md.
+    """
+    from .instrumentors import INSTRUMENTORS
+
+    resolved = resolve_options(options)
+    runtime.start(resolved, tracer_provider, meter_provider)
+    for name in resolved.providers:
+        instrumentor_cls = INSTRUMENTORS.get(name)
+        if instrumentor_cls is None:
+            log.warning("otel-agent: unknown provider %r in providers option", name)
+            continue
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            instrumentor_cls().instrument()
+        except Exception:
+            log.warning("otel-agent: could not instrument %s", name, exc_info=True)
+
+
+def uninstrument() -> None:
+    """Remove every patch and shut down what `instrument()` set up (flushing its exporters). Idempotent."""
+    from .instrumentors import INSTRUMENTORS
+
+    for instrumentor_cls in INSTRUMENTORS.values():
+        instrumentor = instrumentor_cls()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            try:
+                instrumentor.uninstrument()
+            except Exception:
+                log.debug("otel-agent: uninstrument failed", exc_info=True)
+    runtime.stop()
+
+
+def is_instrumented() -> bool:
+    return runtime.current() is not None
+
+
+def __getattr__(name: str) -> Any:
+    # The trajectory API loads on first use, keeping `import otel_agent` light.
+    if name in {"agent_run", "tool", "current_run"}:
+        from . import trajectory
+
+        return getattr(trajectory, name)
+    raise AttributeError(name)

@@ -112,7 +112,7 @@ class TurnResponse:
     raw_output: Any = None  # the response's own output objects, read only when content capture is on
 
 
-StreamEnd = Literal["completed", "closed_early", "error", "garbage_collected"]
+StreamEnd = Literal["completed", "closed_early", "cancelled", "error", "garbage_collected"]
 
 
 @dataclass(slots=True)
@@ -176,3 +176,35 @@ class TurnRecord:
         if self.response and self.response.model:
             return self.response.model
         return self.request.model
+
+
+@dataclass(slots=True)
+class Escalation:
+    """A change of model tier between two turns of a run."""
+
+    from_model: str
+    to_model: str
+    reason: str  # stagnation | explicit | unspecified (+ the user's own reason text for explicit)
+    direction: Literal["up", "down"]
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class TurnAnnotations:
+    """What the trajectory layer adds to a turn."""
+
+    run_id: str
+    agent_name: str
+    index: int
+    wasted: bool = False
+    waste_reasons: tuple[str, ...] = ()
+    resent_input_tokens: int | None = None
+    context_growth_tokens: int | None = None
+    cache_hit_ratio: float | None = None
+    model_tier: int | None = None
+    escalation: Escalation | None = None
+    stagnating: bool = False
+
+    @property
+    def waste_reason(self) -> str | None:
+        return self.waste_reasons[0] if self.waste_reasons else None

@@ -1,0 +1,194 @@
+"""The one wrapper every SDK request goes through (sync and async share all logic but the call itself).
+
+Both SDKs funnel every API method (``create``, ``parse``, ``stream`` managers, ``with_raw_response``,
+``with_streaming_response``, ``beta``) through their client's ``request()``. Wrapping that one method records each call
+once, whatever surface the application used, and sees the request after the SDK has validated it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..providers.base import ProviderAdapter, Route
+from ..records import StreamStats
+from .call import InferenceCall
+from .raw import AsyncRawResponseProxy, SyncRawResponseProxy
+from .safety import report_internal_error
+from .streams import AsyncStreamProxy, SyncStreamProxy
+
+# Set while an instrumented request runs: a nested request() (another layer calling through) is not recorded again.
+_IN_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_agent_in_call", default=False)
+
+
+@dataclass(slots=True)
+class _Begun:
+    call: InferenceCall
+    route: Route
+    args: tuple[Any, ...]
+    stream: bool
+
+
+class _Observer:
+    """Binds a stream's chunks to the provider's accumulator and its call."""
+
+    __slots__ = ("_accumulator", "_call")
+
+    def __init__(self, adapter: ProviderAdapter, route: Route, call: InferenceCall) -> None:
+        self._accumulator = adapter.accumulator(route)
+        self._call = call
+
+    def on_chunk(self, chunk: Any) -> None:
+        self._accumulator.add(chunk)
+
+    def on_end(self, stats: StreamStats, error: BaseException | None) -> None:
+        try:
+            response = self._accumulator.result()
+        except Exception:
+            report_internal_error("stream accumulator")
+            response = None
+        self._call.finish(response, error, stats)
+
+
+class RequestHook:
+    """`wrapt` wrappers for a client's ``request`` method, for one provider adapter."""
+
+    def __init__(self, adapter: ProviderAdapter, pipeline: Callable[[], Any]) -> None:
+        self._adapter = adapter
+        self._pipeline = pipeline
+
+    # -- the two entry points ----------------------------------------------------------------------------------------
+    def sync(self, wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        begun = self._begin(instance, args, kwargs)
+        if begun is None:
+            return wrapped(*args, **kwargs)
+        token = _IN_CALL.set(True)
+        try:
+            result = wrapped(*begun.args, **kwargs)
+        except BaseException as error:
+            self._fail(begun, token, error)
+            raise
+        return self._succeed(begun, token, result, is_async=False)
+
+    async def async_(self, wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
+        begun = self._begin(instance, args, kwargs)
+        if begun is None:
+            return await wrapped(*args, **kwargs)
+        token = _IN_CALL.set(True)
+        try:
+            result = await wrapped(*begun.args, **kwargs)
+        except BaseException as error:
+            self._fail(begun, token, error)
+            raise
+        return self._succeed(begun, token, result, is_async=True)
+
+    # -- shared logic ----------------------------------------------------------------------------------------------
+    def _begin(self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Begun | None:
+        if _IN_CALL.get():
+            return None
+        try:
+            pipeline = self._pipeline()
+            if pipeline is None or len(args) < 2:
+                return None
+            options = args[1]
+            route = self._adapter.route(options)
+            if route is None:
+                return None
+            stream = bool(kwargs.get("stream", False))
+            request = self._adapter.request(route, client, options, stream)
+            prepared = self._adapter.prepare_options(options, pipeline.options.suppress_anthropic_native_spans)
+            call = InferenceCall(pipeline, request)
+            call.activate()
+            return _Begun(call, route, (args[0], prepared, *args[2:]), stream)
+        except Exception:
+            report_internal_error("RequestHook.begin")
+            return None
+
+    @staticmethod
+    def _fail(begun: _Begun, token: contextvars.Token[bool], error: BaseException) -> None:
+        _IN_CALL.reset(token)
+        begun.call.deactivate()
+        begun.call.finish(None, error)
+
+    def _succeed(self, begun: _Begun, token: contextvars.Token[bool], result: Any, *, is_async: bool) -> Any:
+        _IN_CALL.reset(token)
+        begun.call.deactivate()
+        try:
+            return self._observe(begun, result, is_async)
+        except Exception:
+            report_internal_error("RequestHook.observe")
+            begun.call.finish(None)
+            return result
+
+    def _observe(self, begun: _Begun, result: Any, is_async: bool) -> Any:
+        call, route = begun.call, begun.route
+        if _is_raw_response(result):
+            if not begun.stream:
+                body = _read_body(result)
+                if body is not None:
+                    call.finish(self._adapter.response(route, body))
+                    return result
+            on_parsed = _ParsedHandler(self, begun, is_async)
+            if inspect.iscoroutinefunction(getattr(result, "parse", None)):
+                return AsyncRawResponseProxy(result, on_parsed)
+            return SyncRawResponseProxy(result, on_parsed)
+        if begun.stream:
+            return self.wrap_stream(begun, result, is_async)
+        call.finish(self._adapter.response(route, result))
+        return result
+
+    def wrap_stream(self, begun: _Begun, stream: Any, is_async: bool) -> Any:
+        observer = _Observer(self._adapter, begun.route, begun.call)
+        proxy = AsyncStreamProxy if is_async else SyncStreamProxy
+        return proxy(stream, observer, begun.call.monotonic_start_ns)
+
+
+class _ParsedHandler:
+    """What a raw-response proxy does with the SDK's parsed result: wrap a stream, or finish with the body."""
+
+    __slots__ = ("_hook", "_begun", "_is_async", "_stream")
+
+    def __init__(self, hook: RequestHook, begun: _Begun, is_async: bool) -> None:
+        self._hook = hook
+        self._begun = begun
+        self._is_async = is_async
+        self._stream: Any = None
+
+    def parsed(self, value: Any) -> Any:
+        try:
+            if self._begun.stream:
+                if self._stream is None or self._stream.__wrapped__ is not value:
+                    self._stream = self._hook.wrap_stream(self._begun, value, self._is_async)
+                return self._stream
+            self._begun.call.finish(self._hook._adapter.response(self._begun.route, value))
+        except Exception:
+            report_internal_error("raw response parse")
+        return value
+
+    def abandoned(self) -> None:
+        if self._stream is not None:
+            self._stream.end_early()
+        else:
+            self._begun.call.finish(None)
+
+
+def _is_raw_response(result: Any) -> bool:
+    return hasattr(result, "http_response") and hasattr(result, "parse")
+
+
+def _read_body(raw: Any) -> Any:
+    """The JSON body of a raw response the SDK has already read, else None (never forces a read)."""
+    http = raw.http_response
+    try:
+        content = http.content  # raises when the body has not been read yet
+    except Exception:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,28 @@
+"""Our code never breaks the host: failures inside otel-agent are caught and logged once, at debug level."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+log = logging.getLogger("otel_agent")
+_T = TypeVar("_T")
+_logged: set[str] = set()
+
+
+def report_internal_error(where: str) -> None:
+    """Log an internal failure once per place (with its traceback), never raise."""
+    if where in _logged:
+        return
+    _logged.add(where)
+    log.debug("otel-agent: internal error in %s; telemetry for this call may be incomplete", where, exc_info=True)
+
+
+def guarded(func: Callable[..., _T], *args: Any) -> _T | None:
+    """Call `func`; on any Exception of ours, log once and return None."""
+    try:
+        return func(*args)
+    except Exception:
+        report_internal_error(getattr(func, "__qualname__", repr(func)))
+        return None

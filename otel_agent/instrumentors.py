@@ -1,0 +1,99 @@
+"""`BaseInstrumentor` subclasses, registered as `opentelemetry_instrumentor` entry points.
+
+Under `opentelemetry-instrument` each one is instrumented with no arguments: they share one runtime, started from
+the `OTEL_AGENT_*` variables and the providers the auto-instrumentation set up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
+
+from . import runtime
+from .capture.hook import RequestHook
+from .config import resolve_options
+
+_MARK = "_otel_agent_hook"
+
+
+def _ensure_runtime(kwargs: dict[str, Any]) -> None:
+    if runtime.current() is None:
+        runtime.start(resolve_options({}), kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
+
+
+def _already_hooked(owner: Any, name: str) -> bool:
+    """True when our hook is anywhere in the chain of wrappers around `owner.name` (never wrap twice)."""
+    func = getattr(owner, name, None)
+    depth = 0
+    while func is not None and depth < 16:
+        if getattr(func, _MARK, False) or getattr(getattr(func, "_self_wrapper", None), _MARK, False):
+            return True
+        func = getattr(func, "__wrapped__", None)
+        depth += 1
+    return False
+
+
+def _hook_clients(module: str, adapter: Any) -> None:
+    hook = RequestHook(adapter, runtime.current_pipeline)
+    for cls_name, wrapper in (("SyncAPIClient", hook.sync), ("AsyncAPIClient", hook.async_)):
+        base = __import__(f"{module}._base_client", fromlist=[cls_name])
+        owner = getattr(base, cls_name)
+        if _already_hooked(owner, "request"):
+            continue
+        setattr(wrapper.__func__, _MARK, True)  # type: ignore[attr-defined]
+        wrap_function_wrapper(owner, "request", wrapper)
+
+
+def _unhook_clients(module: str) -> None:
+    base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
+    for cls_name in ("SyncAPIClient", "AsyncAPIClient"):
+        owner = getattr(base, cls_name)
+        if _already_hooked(owner, "request"):
+            unwrap(owner, "request")
+
+
+class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("openai >= 1.40",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        _ensure_runtime(kwargs)
+        from .providers.openai.adapter import OpenAIAdapter
+        _hook_clients("openai", OpenAIAdapter())
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        _unhook_clients("openai")
+
+
+class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("anthropic >= 0.40",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        _ensure_runtime(kwargs)
+        from .providers.anthropic.adapter import AnthropicAdapter
+        _hook_clients("anthropic", AnthropicAdapter())
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        _unhook_clients("anthropic")
+
+
+class MCPInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("mcp >= 1.0",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        _ensure_runtime(kwargs)
+        from .trajectory import mcp_hook
+        mcp_hook.instrument()
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        from .trajectory import mcp_hook
+        mcp_hook.uninstrument()
+
+
+INSTRUMENTORS = {"openai": OpenAIInstrumentor, "anthropic": AnthropicInstrumentor, "mcp": MCPInstrumentor}

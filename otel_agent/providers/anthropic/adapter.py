@@ -1,0 +1,49 @@
+"""The Anthropic adapter. It also decides about the SDK's own spans: see `prepare_options`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...records import TurnRequest, TurnResponse
+from .._read import as_str, server_of
+from ..base import Route, StreamAccumulator
+from . import messages
+
+_MESSAGES = Route("messages", "chat")
+_BETA_MESSAGES = Route("beta.messages", "chat")
+
+
+class AnthropicAdapter:
+    provider = "anthropic"
+
+    def route(self, options: Any) -> Route | None:
+        if getattr(options, "method", "").lower() != "post" or getattr(options, "url", None) != "/v1/messages":
+            return None
+        params = getattr(options, "params", None)
+        return _BETA_MESSAGES if isinstance(params, dict) and params.get("beta") else _MESSAGES
+
+    def prepare_options(self, options: Any, suppress_native_spans: bool) -> Any:
+        """anthropic 2.x starts its own `anthropic.messages.create` CLIENT span when a tracer provider exists. For a
+        call otel-agent records, that would be a second span with overlapping token attributes (double counting in
+        any backend summing them), so by default we clear the call's span name, which makes the SDK skip its span for
+        this call only. `suppress_anthropic_native_spans=False` keeps both (theirs nests under ours)."""
+        if not suppress_native_spans or not getattr(options, "span_name", None):
+            return options
+        return options.model_copy(update={"span_name": None})
+
+    def request(self, route: Route, client: Any, options: Any, stream: bool) -> TurnRequest:
+        body = options.json_data if isinstance(options.json_data, dict) else {}
+        address, port = server_of(client)
+        msgs, system = messages.request_messages(body)
+        return TurnRequest(
+            provider=self.provider, operation="chat", model=as_str(body.get("model")), server_address=address,
+            server_port=port, stream=stream or bool(body.get("stream")), params=messages.request_params(body),
+            system=system, messages=msgs, tool_names=messages.tool_names(body.get("tools")), api=route.api,
+            raw_messages=body.get("messages"),
+        )
+
+    def response(self, route: Route, parsed: Any) -> TurnResponse:
+        return messages.response(parsed)
+
+    def accumulator(self, route: Route) -> StreamAccumulator:
+        return messages.MessagesStreamAccumulator()
