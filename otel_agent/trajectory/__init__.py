@@ -1,0 +1,8 @@
+"""Agent runs, turns and tools: waste and escalation detection."""
+
+from .api import agent_run, current_run, register_detector, tool
+from .run import Run, RunStats
+from .waste import WASTE_REASONS, RunMemory, TurnView, WasteDetector
+
+__all__ = ["agent_run", "current_run", "register_detector", "tool", "Run", "RunStats", "WASTE_REASONS",
+           "RunMemory", "TurnView", "WasteDetector"]

@@ -1,0 +1,313 @@
+"""Follows agent runs turn by turn: assigns each inference call to a run, detects waste and escalation.
+
+Run inference (no `agent_run` around the calls): a request continues a run when it carries that run's last answer
+at the position where the run's previous request ended, and starts with the same first message. Both are looked up
+by a digest of one message each, so the cost per turn is O(new messages), not O(history): we scan the request
+backwards only to its latest assistant message. Tool-call ids (unique per answer) make concurrent look-alike runs
+distinct; two runs with byte-identical histories and no tool calls cannot be told apart and share a run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+
+from ..capture.safety import guarded, report_internal_error
+from ..records import Escalation, Message, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
+from ..telemetry.runs import RunTelemetry
+from .run import Run
+from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, digest, reads_as_error, remember_turn
+from .waste import canonical_arguments as _canonical
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+_SCAN_LIMIT = 64  # messages scanned backwards for the latest assistant message
+_KEYS_PER_RUN = 4  # a retry re-sends an earlier prefix: keep the last few turns' keys
+
+
+def _message_digest(text: str, calls: Any) -> bytes:
+    parts = [" ".join(text.split())]
+    for call in calls:
+        parts.append(f"{call.id or ''}\x01{call.name}\x01{_canonical(call.arguments) or call.arguments}")
+    return digest("\x02".join(parts))
+
+
+def _first_digest(messages: tuple[Message, ...]) -> bytes:
+    return _message_digest(messages[0].text, messages[0].tool_calls) if messages else b""
+
+
+@dataclass(slots=True)
+class TurnHandle:
+    run: Run
+    index: int
+    parent_context: Context | None
+    new_tool_results: tuple[ToolResult, ...]
+
+
+class TrajectoryTracker:
+    def __init__(self, telemetry: RunTelemetry, *, agent_name: str, idle_timeout_s: float, memory_turns: int,
+                 max_runs: int, stagnation_window: int, tiers: dict[str, int],
+                 list_price: Callable[[str, str], float | None] | None = None) -> None:
+        self.telemetry = telemetry
+        self._agent_name = agent_name
+        self._idle_timeout_s = idle_timeout_s
+        self._memory_turns = memory_turns
+        self._max_runs = max_runs
+        self._stagnation_window = stagnation_window
+        self._tiers = tiers
+        self._list_price = list_price
+        self._detectors: list[WasteDetector] = list(BUILTIN_DETECTORS)
+        self._lock = threading.Lock()
+        self._index: dict[tuple[int, bytes, bytes], Run] = {}
+        self._inferred: OrderedDict[str, Run] = OrderedDict()
+        self._reaper: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> TrajectoryTracker:
+        options = runtime.options
+        telemetry = RunTelemetry(runtime.tracer, runtime.instruments, runtime.genai,
+                                 runtime.pipeline.telemetry._content, options.content_max_chars)
+        cost = runtime.pipeline.cost
+        list_price = getattr(cost, "list_price", None)
+        agent = options.service_name or os.environ.get("OTEL_SERVICE_NAME") or "agent"
+        return cls(telemetry, agent_name=agent, idle_timeout_s=options.run_idle_timeout_s,
+                   memory_turns=options.run_memory_turns, max_runs=options.max_inferred_runs,
+                   stagnation_window=options.stagnation_window, tiers=options.model_tiers, list_price=list_price)
+
+    # -- detectors -------------------------------------------------------------------------------------------------
+    def register_detector(self, detector: WasteDetector) -> None:
+        self._detectors.append(detector)
+
+    # -- explicit runs ---------------------------------------------------------------------------------------------
+    def open_run(self, name: str, attributes: dict[str, Any]) -> Run:
+        span = self.telemetry.start_run(name, inferred=False, attributes=attributes)
+        return Run(name, inferred=False, span=span, memory_turns=self._memory_turns,
+                   stagnation_window=self._stagnation_window, attributes=attributes)
+
+    def close_run(self, run: Run, *, reason: str, end_ns: int | None = None, error: BaseException | None = None
+                  ) -> None:
+        with self._lock:
+            if run.ended:
+                return
+            run.ended = True
+            run.end_reason = reason
+            for key in run.keys:
+                if self._index.get(key) is run:
+                    del self._index[key]
+            self._inferred.pop(run.id, None)
+        self.telemetry.finish_run(run, end_ns, error)
+
+    # -- turns -----------------------------------------------------------------------------------------------------
+    def begin_turn(self, request: TurnRequest) -> TurnHandle | None:
+        from .api import current_run
+
+        explicit = current_run()
+        if explicit is not None and not explicit.inferred:
+            run, parent = explicit, None
+        else:
+            run = self._find_or_start(request)
+            parent = trace.set_span_in_context(run.span)
+        run.touch()
+        new_results = self._new_tool_results(request)
+        self._emit_inferred_tools(run, new_results, parent)
+        return TurnHandle(run, run.next_turn_index(), parent, new_results)
+
+    def _new_tool_results(self, request: TurnRequest) -> tuple[ToolResult, ...]:
+        """Tool results after the request's latest assistant message: what came back since the last turn."""
+        results: list[ToolResult] = []
+        for message in reversed(request.messages[-_SCAN_LIMIT:]):
+            if message.role == "assistant":
+                break
+            results.extend(message.tool_results)
+        return tuple(reversed(results))
+
+    def _find_or_start(self, request: TurnRequest) -> Run:
+        messages = request.messages
+        first = _first_digest(messages)
+        start = max(len(messages) - _SCAN_LIMIT, 0)
+        for position in range(len(messages) - 1, start - 1, -1):
+            message = messages[position]
+            if message.role != "assistant":
+                continue
+            key = (position, _message_digest(message.text, message.tool_calls), first)
+            with self._lock:
+                run = self._index.get(key)
+                if run is not None and not run.ended:
+                    self._inferred.move_to_end(run.id)
+                    return run
+            break
+        return self._start_inferred()
+
+    def _start_inferred(self) -> Run:
+        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes={})
+        run = Run(self._agent_name, inferred=True, span=span, memory_turns=self._memory_turns,
+                  stagnation_window=self._stagnation_window)
+        evicted: list[Run] = []
+        with self._lock:
+            self._inferred[run.id] = run
+            while len(self._inferred) > self._max_runs:
+                evicted.append(self._inferred.popitem(last=False)[1])
+        for old in evicted:
+            self.close_run(old, reason="evicted", end_ns=old.last_turn_end_ns)
+        self._ensure_reaper()
+        return run
+
+    def end_turn(self, handle: TurnHandle, record: TurnRecord) -> TurnAnnotations:
+        run = handle.run
+        memory = run.memory
+        executed_keys = set()
+        for result in handle.new_tool_results:
+            answered = memory.answer(result)
+            if answered is not None:
+                executed_keys.add(answered[0])
+        view = TurnView(record, handle.new_tool_results)
+        reasons = tuple(d.reason for d in self._detectors if guarded(d.detect, view, memory))
+        remember_turn(view, memory)
+        usage = record.usage
+        resent = growth = None
+        cache_ratio = None
+        if usage is not None and usage.input_tokens is not None:
+            if run.previous_input_tokens is not None:
+                carried = run.previous_input_tokens + (run.previous_output_tokens or 0)
+                resent = min(carried, usage.input_tokens)
+                growth = usage.input_tokens - run.previous_input_tokens
+            if usage.input_tokens:
+                cache_ratio = (usage.cache_read_tokens or 0) / usage.input_tokens
+            run.previous_input_tokens = usage.input_tokens
+            run.previous_output_tokens = usage.output_tokens
+        escalation = self._escalation(run, record)
+        model = record.request.model or record.model
+        stagnating = run.add_turn(record, reasons, resent, escalation.direction if escalation else None)
+        run.previous_model = model or run.previous_model
+        run.touch()
+        self._register(run, record)
+        return TurnAnnotations(
+            run_id=run.id, agent_name=run.name, index=handle.index, wasted=bool(reasons), waste_reasons=reasons,
+            resent_input_tokens=resent, context_growth_tokens=growth, cache_hit_ratio=cache_ratio,
+            model_tier=self._tier(record.request.provider, model) if model else None, escalation=escalation,
+            stagnating=stagnating,
+        )
+
+    def _register(self, run: Run, record: TurnRecord) -> None:
+        if not run.inferred or record.response is None:
+            return
+        response = record.response
+        key = (len(record.request.messages), _message_digest(response.text, response.tool_calls),
+               _first_digest(record.request.messages) if record.request.messages else b"")
+        with self._lock:
+            if run.ended:
+                return
+            self._index[key] = run
+            run.keys.append(key)
+            while len(run.keys) > _KEYS_PER_RUN:
+                old = run.keys.pop(0)
+                if self._index.get(old) is run:
+                    del self._index[old]
+
+    # -- escalation --------------------------------------------------------------------------------------------------
+    def _tier(self, provider: str, model: str) -> float | None:
+        tier = self._tiers.get(model)
+        if tier is None:
+            for pattern, value in self._tiers.items():
+                if fnmatch.fnmatchcase(model, pattern):
+                    tier = value
+                    break
+        if tier is not None:
+            return float(tier)
+        if self._list_price is not None:
+            return guarded(self._list_price, provider, model)
+        return None
+
+    def _escalation(self, run: Run, record: TurnRecord) -> Escalation | None:
+        model = record.request.model or record.model
+        previous = run.previous_model
+        pending = run.pending_escalation
+        if not model or not previous or model == previous:
+            return None
+        provider = record.request.provider
+        new_tier, old_tier = self._tier(provider, model), self._tier(provider, previous)
+        if new_tier is None or old_tier is None or new_tier == old_tier:
+            return None
+        direction = "up" if new_tier > old_tier else "down"
+        detail = None
+        if pending is not None and pending[0] == model:
+            reason, detail = "explicit", pending[1]
+            run.pending_escalation = None
+        elif run.stagnating or run.stats.wasted_turns and self._last_was_wasted(run):
+            reason = "stagnation"
+        else:
+            reason = "unspecified"
+        return Escalation(from_model=previous, to_model=model, reason=reason, direction=direction, detail=detail)
+
+    @staticmethod
+    def _last_was_wasted(run: Run) -> bool:
+        return run._wasted_streak > 0
+
+    # -- tools -------------------------------------------------------------------------------------------------------
+    def _emit_inferred_tools(self, run: Run, results: tuple[ToolResult, ...], parent: Context | None) -> None:
+        """Tools that ran where we could not see them: a span from the previous turn's end to this request."""
+        if not results or run.last_turn_end_ns is None:
+            return
+        observed = run.observed_tool_keys
+        now = time.time_ns()
+        for result in results:
+            pending = run.memory.pending_calls.get(result.call_id or "")
+            if pending is None or pending[0] in observed:
+                continue
+            failed = reads_as_error(result)
+            span = self.telemetry.start_tool(pending[1], source="inferred", parent=parent,
+                                             turn_index=run.stats.turns, call_id=result.call_id,
+                                             start_ns=run.last_turn_end_ns, agent_name=run.name)
+            self.telemetry.finish_tool(span, pending[1], source="inferred", failed=failed, end_ns=now)
+            run.add_tool_call(failed)
+
+    # -- idle runs -------------------------------------------------------------------------------------------------
+    def _ensure_reaper(self) -> None:
+        if self._reaper is not None and self._reaper.is_alive():
+            return
+        self._stop.clear()
+        self._reaper = threading.Thread(target=self._reap_loop, name="otel-agent-runs", daemon=True)
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        interval = min(max(self._idle_timeout_s / 4, 0.05), 1.0)
+        while not self._stop.wait(interval):
+            try:
+                self.reap_idle()
+            except Exception:
+                report_internal_error("TrajectoryTracker.reap")
+            with self._lock:
+                if not self._inferred:
+                    self._reaper = None
+                    return
+
+    def reap_idle(self, now_mono: float | None = None) -> int:
+        now = time.monotonic() if now_mono is None else now_mono
+        with self._lock:
+            idle = [run for run in self._inferred.values() if now - run.last_activity_mono >= self._idle_timeout_s]
+        for run in idle:
+            self.close_run(run, reason="idle", end_ns=run.last_turn_end_ns)
+        return len(idle)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        with self._lock:
+            runs = list(self._inferred.values())
+        for run in runs:
+            self.close_run(run, reason="shutdown", end_ns=run.last_turn_end_ns)
+
+    @property
+    def open_inferred_runs(self) -> int:
+        with self._lock:
+            return len(self._inferred)
