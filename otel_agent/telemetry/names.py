@@ -53,7 +53,6 @@ _GENAI: Final[dict[str, tuple[str, str]]] = {
     "tool_name": ("gen_ai.tool.name", "gen_ai.tool.name"),
     "tool_call_id": ("gen_ai.tool.call.id", "gen_ai.tool.call.id"),
     "tool_type": ("gen_ai.tool.type", "gen_ai.tool.type"),
-    "tool_description": ("gen_ai.tool.description", "gen_ai.tool.description"),
     "tool_arguments": ("gen_ai.tool.call.arguments", "gen_ai.tool.call.arguments"),
     "tool_result": ("gen_ai.tool.call.result", "gen_ai.tool.call.result"),
     "input_messages": ("gen_ai.input.messages", "gen_ai.input.messages"),
@@ -100,7 +99,6 @@ class GenAINames:
     tool_name: str
     tool_call_id: str
     tool_type: str
-    tool_description: str
     tool_arguments: str
     tool_result: str
     input_messages: str

@@ -1,0 +1,82 @@
+"""The pipeline's cost stage: token prices for API models, GPU-hour prices for self-hosted ones.
+
+Order per call: a user price (file / variable) -> GPU time, when the call went to a local endpoint and a GPU-hour
+price is configured -> genai-prices' bundled data -> unpriced (no guess, one log line per model, a counter).
+It also publishes list prices as the `otel_agent.model.list_price` gauge, once per model.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..config import Options
+from ..gpu.local_endpoint import is_local_endpoint
+from ..records import CostBreakdown, TurnRecord, Usage
+from .gpu_hour import GpuHourPrices, gpu_hour_cost
+from .overrides import load_overrides
+from .pricing import Pricer
+
+_EMPTY = Usage()
+
+
+class CostModel:
+    def __init__(self, pricer: Pricer, gpu_prices: GpuHourPrices, instruments: Any = None) -> None:
+        self._pricer = pricer
+        self._gpu_prices = gpu_prices
+        self._instruments = instruments
+        self._published: set[tuple[str, str]] = set()
+        self._list_cache: dict[tuple[str, str], float | None] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_options(cls, options: Options, instruments: Any = None) -> CostModel:
+        overrides = load_overrides(options.prices_file)
+        gpu_prices = GpuHourPrices.from_env(overrides)
+        if options.gpu_hourly_price is not None:
+            gpu_prices = GpuHourPrices(default=options.gpu_hourly_price, overrides=overrides)
+        return cls(Pricer(overrides), gpu_prices, instruments)
+
+    def price(self, record: TurnRecord) -> tuple[CostBreakdown | None, bool]:
+        request = record.request
+        model = request.model or record.model
+        usage = record.usage or _EMPTY
+        if model:
+            self._publish_list_price(request.provider, model, request.server_address)
+        result = self._pricer.price(request.provider, model, usage, server_address=request.server_address)
+        if result.cost is not None and result.cost.price_source == "user":
+            return result.cost, False
+        if is_local_endpoint(request.server_address):
+            hourly = self._gpu_prices.hourly_price(request.provider, model)
+            if hourly is not None:
+                gpus = len(record.gpu.device_ids) if record.gpu and record.gpu.device_ids else 1
+                return gpu_hour_cost(record.duration_s, hourly, gpus=gpus), False
+        if result.cost is not None:
+            return result.cost, False
+        if record.usage is None and record.error_type is not None:
+            return None, False  # a failed call with no usage costs nothing we can know; not "unpriced"
+        return None, True
+
+    def list_price(self, provider: str, model: str) -> float | None:
+        """Blended list price per million tokens (used to rank model tiers when none are configured)."""
+        key = (provider, model)
+        if key not in self._list_cache:
+            price = self._pricer.list_price(provider, model)
+            self._list_cache[key] = price.blended if price is not None else None
+        return self._list_cache[key]
+
+    def _publish_list_price(self, provider: str, model: str, server_address: str | None) -> None:
+        key = (provider, model)
+        if key in self._published or self._instruments is None:
+            return
+        with self._lock:
+            if key in self._published:
+                return
+            self._published.add(key)
+        price = self._pricer.list_price(provider, model, server_address=server_address)
+        if price is None:
+            return
+        gauge = self._instruments.list_price
+        base = {"gen_ai.provider.name": provider, "gen_ai.request.model": model}
+        for token_type, value in (("input", price.input), ("output", price.output), ("blended", price.blended)):
+            gauge.set(value, {**base, "gen_ai.token.type": token_type})
