@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result = args.handler(args)
+        handler = getattr(args, "handler", None) or args.func
+        result = handler(args)
     except UserError as exc:
         print(f"otel-agent: {exc}", file=sys.stderr)
         return exc.code

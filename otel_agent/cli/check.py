@@ -1,0 +1,114 @@
+"""`otel-agent check`: is instrumentation active here, where does telemetry go, and is it reachable?
+
+It instruments this process exactly as `otel_agent.instrument()` would with the current environment (the
+`OTEL_*` and `OTEL_AGENT_*` variables), then reports each SDK (installed, patched), each exporter and whether its
+endpoint answers. Exit code 0 when everything checked is fine, 4 when something is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+
+@dataclass
+class Check:
+    item: str
+    ok: bool
+    detail: str
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("check", help="check SDK patching, exporters and endpoints", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run)
+
+
+def _sdk_checks() -> list[Check]:
+    from ..instrumentors import _already_hooked
+
+    checks = []
+    for module in ("openai", "anthropic"):
+        if importlib.util.find_spec(module) is None:
+            checks.append(Check(f"sdk {module}", True, "not installed (nothing to patch)"))
+            continue
+        version = importlib.metadata.version(module)
+        base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
+        patched = all(_already_hooked(getattr(base, c), "request") for c in ("SyncAPIClient", "AsyncAPIClient"))
+        checks.append(Check(f"sdk {module} {version}", patched, "patched" if patched else "NOT patched"))
+    if importlib.util.find_spec("mcp") is not None:
+        from ..trajectory.mcp_hook import _is_hooked, _owner
+
+        hooked = _is_hooked(_owner())
+        checks.append(Check("mcp ClientSession.call_tool", hooked, "patched" if hooked else "NOT patched"))
+    return checks
+
+
+def _reachable(endpoint: str) -> tuple[bool, str]:
+    parsed = urlparse(endpoint)
+    host = parsed.hostname
+    if not host:
+        return False, f"not a URL: {endpoint}"
+    port = parsed.port or (443 if parsed.scheme == "https" else 4318)
+    try:
+        with socket.create_connection((host, port), timeout=2.0):
+            return True, f"{host}:{port} accepts connections"
+    except OSError as exc:
+        return False, f"{host}:{port} unreachable ({exc.strerror or exc})"
+
+
+def _exporter_checks(runtime: Any) -> list[Check]:
+    checks = []
+    exporters = runtime.providers.exporters
+    if not exporters:
+        checks.append(Check("exporters", True, "the application's own providers are in use"))
+    for exporter in exporters:
+        signal, _, kind = exporter.partition(":")
+        if kind == "otlp":
+            endpoint = (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+                        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318")
+            ok, detail = _reachable(endpoint)
+            checks.append(Check(f"{signal} -> OTLP/HTTP {endpoint}", ok, detail))
+        elif kind == "file":
+            folder = Path(runtime.options.file_path)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                ok = os.access(folder, os.W_OK)
+            except OSError:
+                ok = False
+            checks.append(Check(f"{signal} -> OTLP-JSON file", ok, f"{folder.resolve()} {'writable' if ok else 'NOT writable'}"))
+        else:
+            checks.append(Check(f"{signal} -> {kind}", True, "configured"))
+    return checks
+
+
+def run(args: argparse.Namespace) -> int:
+    import otel_agent
+
+    from .. import runtime as rt
+
+    otel_agent.instrument()
+    try:
+        runtime = rt.current()
+        checks = _sdk_checks() + _exporter_checks(runtime)
+        options = runtime.options
+        checks.append(Check("content capture", True, str((options.capture_content or "env default"))))
+        checks.append(Check("pricing", runtime.pipeline.cost is not None,
+                            "on (genai-prices bundled data)" if runtime.pipeline.cost else "off"))
+    finally:
+        otel_agent.uninstrument()
+    if args.format == "json":
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        for check in checks:
+            print(f"[{'ok' if check.ok else 'FAIL'}] {check.item}: {check.detail}")
+    return 0 if all(c.ok for c in checks) else 4
