@@ -1,0 +1,52 @@
+"""Reading span attributes: GenAI names under either convention version, and loosely typed numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..telemetry import names as n
+from .spans import SpanRow
+
+INFERENCE_OPERATIONS = frozenset({n.OPERATION_CHAT, n.OPERATION_TEXT_COMPLETION})
+_OLD = n.GenAINames.resolve(latest=False)
+_NEW = n.GenAINames.resolve(latest=True)
+
+
+def first_attr(attributes: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def genai_attr(attributes: dict[str, Any], field_name: str) -> Any:
+    return first_attr(attributes, getattr(_OLD, field_name), getattr(_NEW, field_name))
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+
+def operation_of(span: SpanRow) -> str | None:
+    """``gen_ai.operation.name``; else the first word of the span name when it names a run or a tool call."""
+    value = genai_attr(span.attributes, "operation")
+    if value is not None:
+        return str(value)
+    head = span.name.split(" ", 1)[0]
+    return head if head in (n.OPERATION_INVOKE_AGENT, n.OPERATION_EXECUTE_TOOL) else None

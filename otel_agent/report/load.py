@@ -1,0 +1,72 @@
+"""Load spans for a report: from an OTLP/JSON lines file (or a folder holding ``traces.otlp.jsonl``) or from Jaeger."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..export.otlp_json_file import TRACES_FILE
+from .errors import ReportError
+from .jaeger import DEFAULT_LIMIT, fetch_jaeger_spans
+from .otlp_json import parse_otlp_json
+from .spans import SpanRow
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSource:
+    """Where to read: exactly one of `path` and `jaeger_url`. The time window and service only narrow Jaeger's search."""
+
+    path: str | None = None
+    jaeger_url: str | None = None
+    service: str | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def read_otlp_json_file(path: str | Path) -> list[SpanRow]:
+    """Every span in an OTLP/JSON lines file; a folder means its ``traces.otlp.jsonl``."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / TRACES_FILE
+    if not file.is_file():
+        raise ReportError(f"no such trace file: {file}")
+    rows: list[SpanRow] = []
+    try:
+        with file.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    document = json.loads(line)
+                except ValueError:
+                    raise ReportError(f"{file}:{number}: not an OTLP/JSON line") from None
+                if isinstance(document, dict):
+                    rows.extend(parse_otlp_json(document))
+    except OSError as error:
+        raise ReportError(f"cannot read {file}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{file} is not a UTF-8 text file") from None
+    return rows
+
+
+def _dedupe(rows: list[SpanRow]) -> list[SpanRow]:
+    seen: dict[tuple[str, str], SpanRow] = {}
+    for row in rows:
+        seen.setdefault((row.trace_id, row.span_id), row)
+    return list(seen.values())
+
+
+def load_spans(source: SpanSource) -> list[SpanRow]:
+    """The spans of `source`, each once (a span exported twice, or found in two Jaeger queries, counts once)."""
+    if (source.path is None) == (source.jaeger_url is None):
+        raise ReportError("give exactly one of --from FILE and --jaeger URL")
+    if source.path is not None:
+        return _dedupe(read_otlp_json_file(source.path))
+    assert source.jaeger_url is not None
+    if source.start_ns is None or source.end_ns is None:
+        raise ReportError("a Jaeger search needs a time window")
+    rows = fetch_jaeger_spans(source.jaeger_url, source.service, source.start_ns, source.end_ns,
+                              limit=source.limit)
+    return _dedupe(rows)

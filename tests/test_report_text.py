@@ -1,0 +1,142 @@
+"""`otel-agent report`: the text tables, the PNG chart, the price-reversal columns and the user-error exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from tests._report_spans import WASTEFUL, write_runs
+
+from otel_agent.cli.report import add_parser, run
+from otel_agent.report.load import SpanSource, load_spans
+from otel_agent.report.model import build_runs
+from otel_agent.report.tables import build_report
+from otel_agent.report.text import MAX_WIDTH, render_text
+
+
+def report(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="otel-agent")
+    add_parser(parser.add_subparsers(dest="command"))
+    code = run(parser.parse_args(["report", *argv]))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trace_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("telemetry")
+    write_runs(folder)
+    return folder
+
+
+def test_text_has_the_three_tables_and_the_markers(trace_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = report(["--from", str(trace_folder), "--no-list-prices"], capsys)
+    assert code == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert "RUNS (3)" in lines
+    assert "MODELS (3)" in lines
+    runs_header = lines[lines.index("RUNS (3)") + 1]
+    for header in ("run", "agent", "turns", "wasted (by reason)", "esc", "input", "output", "think", "cached", "USD",
+                   "GiB*s", "wall", "outcome"):
+        assert header in runs_header
+    models_header = lines[lines.index("MODELS (3)") + 1]
+    for header in ("model", "runs", "ok", "$/ok run", "score/1k tok", "think $", "eff $/1M"):
+        assert header in models_header
+    assert any(line.startswith("TIMELINE of run run-waste") for line in lines)
+    assert "WASTED repeated_tool_call" in out
+    assert "WASTED tool_error" in out
+    escalation = next(line for line in lines if "ESCALATION" in line)
+    assert "small-model -> large-model (stagnation)" in escalation
+    # the escalation marker comes right before the turn that ran on the new model
+    assert lines[lines.index(escalation) + 1].split()[:2] == ["4", "large-model"]
+    assert "run_tests!" in out
+    assert "never ok" in out
+    assert "note: list price and price-reversal columns" not in out
+    assert all(len(line) <= MAX_WIDTH for line in lines), max(lines, key=len)
+
+
+def test_text_stays_within_120_columns_with_long_names(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    long_turns = tuple(replace(t, model="a-very-long-provider-model-name-2025-10-01-preview" + str(t.index))
+                       for t in WASTEFUL.turns)
+    spec = replace(WASTEFUL, run_id="0d5c1f1e-6f7b-4b0e-9d0c-2a8f6c1b9e77-with-extra", agent="agent-" * 8,
+                   turns=long_turns)
+    write_runs(tmp_path, (spec,))
+    runs = build_runs(load_spans(SpanSource(path=str(tmp_path))))
+    text = render_text(build_report(runs))
+    assert all(len(line) <= MAX_WIDTH for line in text.splitlines())
+
+
+def test_png_is_written(trace_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    for metric in ("duration", "cost"):
+        target = tmp_path / f"timeline-{metric}.png"
+        code, out, err = report(["--from", str(trace_folder), "--no-list-prices", "--png", str(target),
+                                 "--png-metric", metric], capsys)
+        assert code == 0, err
+        data = target.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) > 5000
+        assert f"timeline chart written to {target}" in out
+
+
+def test_png_with_json_keeps_stdout_json(trace_folder: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    code, out, _ = report(["--from", str(trace_folder), "--no-list-prices", "--format", "json",
+                           "--png", str(tmp_path / "t.png")], capsys)
+    assert code == 0
+    assert json.loads(out)["timeline"]["run_id"] == "run-waste"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--from", "/nonexistent/traces.otlp.jsonl"], "no such trace file"),
+    ([], "exactly one of --from FILE and --jaeger URL"),
+    (["--from", "x", "--jaeger", "http://127.0.0.1:1"], "exactly one of"),
+    (["--jaeger", "http://127.0.0.1:{port}"], "cannot reach Jaeger"),
+    (["--from", "{folder}", "--since", "yesterday-ish"], "cannot read the time"),
+    (["--from", "{folder}", "--run", "no-such-run"], "no run 'no-such-run'"),
+    (["--from", "{bad}"], "not an OTLP/JSON line"),
+])
+def test_user_errors_exit_2_with_one_line(argv: list[str], needle: str, trace_folder: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    argv = [a.format(port=_free_port(), folder=trace_folder, bad=bad) for a in argv]
+    code, out, err = report(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("otel-agent report: ")
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_no_runs_exits_3(trace_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = report(["--from", str(trace_folder), "--agent", "nobody"], capsys)
+    assert (code, out) == (3, "")
+    assert err == f"otel-agent report: no agent runs matching agent=nobody in {trace_folder} (16 spans read)\n"
+    empty = tmp_path / "traces.otlp.jsonl"
+    empty.write_text("")
+    code, _, err = report(["--from", str(empty)], capsys)
+    assert code == 3
+    assert "no agent runs" in err
+
+
+def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="otel-agent")
+    add_parser(parser.add_subparsers(dest="command"))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["report", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and "  2  user error" in out and "  3  the spans were read" in out
