@@ -19,8 +19,7 @@ class AnthropicAdapter:
     def route(self, options: Any) -> Route | None:
         if getattr(options, "method", "").lower() != "post" or getattr(options, "url", None) != "/v1/messages":
             return None
-        params = getattr(options, "params", None)
-        return _BETA_MESSAGES if isinstance(params, dict) and params.get("beta") else _MESSAGES
+        return _BETA_MESSAGES if _is_beta(options) else _MESSAGES
 
     def prepare_options(self, options: Any, suppress_native_spans: bool) -> Any:
         """anthropic 2.x starts its own `anthropic.messages.create` CLIENT span when a tracer provider exists. For a
@@ -47,3 +46,12 @@ class AnthropicAdapter:
 
     def accumulator(self, route: Route) -> StreamAccumulator:
         return messages.MessagesStreamAccumulator()
+
+
+def _is_beta(options: Any) -> bool:
+    """anthropic 2.x marks beta calls in the options' `qualifiers` (not sent); older SDKs sent `?beta=true`."""
+    for name in ("qualifiers", "params"):
+        value = getattr(options, name, None)
+        if isinstance(value, dict) and value.get("beta"):
+            return True
+    return False
