@@ -68,7 +68,8 @@ class InferenceTelemetry:
         usage = record.usage
         if usage is not None:
             _add_usage(attributes, g, usage)
-        elif record.error_type is None and record.request.operation != "embeddings":
+        if record.error_type is None and record.request.operation != "embeddings" and not _has_token_counts(usage):
+            # absent, or present but unreadable (strings, nulls, negative numbers): both count as missing
             attributes[n.USAGE_MISSING] = True
         stream = record.stream
         if stream is not None:
@@ -203,6 +204,10 @@ def _add_usage(attributes: dict[str, Any], g: n.GenAINames, usage: Usage) -> Non
         attributes[g.usage_cache_write] = usage.cache_write_tokens
     if usage.reasoning_tokens is not None:
         attributes[g.usage_reasoning] = usage.reasoning_tokens
+
+
+def _has_token_counts(usage: Usage | None) -> bool:
+    return usage is not None and usage.input_tokens is not None and usage.output_tokens is not None
 
 
 def _token_counts(usage: Usage) -> tuple[tuple[str, int | None], ...]:
