@@ -16,10 +16,17 @@ if TYPE_CHECKING:
 
 
 def error_type_of(error: BaseException) -> str:
-    """`error.type`: the HTTP status for API errors, else the exception's class name."""
+    """`error.type`: the HTTP status for API errors, else the provider's error type (an error event inside a 200
+    stream, e.g. `overloaded_error`), else the exception's class name."""
     status = getattr(error, "status_code", None)
-    if isinstance(status, int):
+    if isinstance(status, int) and status >= 400:
         return str(status)
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error")
+        kind = inner.get("type") if isinstance(inner, dict) else body.get("type")
+        if isinstance(kind, str) and kind and kind != "error":
+            return kind
     return type(error).__qualname__
 
 
