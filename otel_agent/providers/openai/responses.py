@@ -57,10 +57,12 @@ def tool_names(tools: Any) -> tuple[str, ...] | None:
 def usage(raw: Any) -> Usage | None:
     if raw is None:
         return None
+    details = get(raw, "input_tokens_details")
     return Usage(
         input_tokens=as_int(get(raw, "input_tokens")),
         output_tokens=as_int(get(raw, "output_tokens")),
-        cache_read_tokens=as_int(get(get(raw, "input_tokens_details"), "cached_tokens")),
+        cache_read_tokens=as_int(get(details, "cached_tokens")),
+        cache_write_tokens=as_int(get(details, "cache_write_tokens")),
         reasoning_tokens=as_int(get(get(raw, "output_tokens_details"), "reasoning_tokens")),
     )
 
