@@ -125,8 +125,9 @@ def response_object(text: str = "Paris is the capital of France.", *, status: st
     return body
 
 
-def responses_usage(inp: int = 328, out: int = 52, cached: int = 256, reasoning: int = 32) -> dict[str, Any]:
-    return {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
+def responses_usage(inp: int = 328, out: int = 52, cached: int = 256, reasoning: int = 32,
+                    cache_write: int = 40) -> dict[str, Any]:
+    return {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": cache_write},
             "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": inp + out}
 

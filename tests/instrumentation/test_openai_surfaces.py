@@ -190,7 +190,7 @@ CASES: dict[str, tuple[Scenario, Expect]] = {
         extra={"otel_agent.stream.end": "completed"})),
     "responses.create": (responses_create, Expect(RESPONSES_USAGE, response_id=RESP_ID, extra={
         "otel_agent.request.reasoning_effort": "high", "gen_ai.request.max_tokens": 512,
-        "gen_ai.request.temperature": 0.5})),
+        "gen_ai.request.temperature": 0.5, "gen_ai.usage.cache_creation.input_tokens": 40})),
     "responses.parse": (responses_parse, Expect(RESPONSES_USAGE, response_id=RESP_ID,
                                                 extra={"gen_ai.output.type": "json"})),
     "responses.create(stream=True)": (responses_stream_true, Expect(
