@@ -21,7 +21,9 @@ async def _call_tool(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs:
     except BaseException as error:
         scope.close(failed=True, error=error)
         raise
-    scope.close(failed=bool(getattr(result, "isError", False)), result=getattr(result, "content", None))
+    # mcp 2.x names the flag `is_error` (`isError` on the wire and in mcp 1.x)
+    failed = bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+    scope.close(failed=failed, result=getattr(result, "content", None))
     return result
 
 
