@@ -111,12 +111,18 @@ class ToolCallScope:
         if self._tracker is None:
             return
         try:
-            run = self._run
             self._key = digest(f"{name}\x00{json.dumps(arguments, sort_keys=True, separators=(',', ':'), default=str)}")
+            parent = None
+            if self._run is None:
+                # no agent_run: the inferred run whose model requested this very call, if one did
+                self._run = self._tracker.run_requesting(self._key)
+                if self._run is not None:
+                    parent = trace.set_span_in_context(self._run.span)
+            run = self._run
             if run is not None:
                 run.observed_tool_keys.add(self._key)
             self._span = self._tracker.telemetry.start_tool(
-                name, source=source, parent=None, turn_index=run.stats.turns if run else None, arguments=arguments,
+                name, source=source, parent=parent, turn_index=run.stats.turns if run else None, arguments=arguments,
                 agent_name=run.name if run else None,
             )
             self._token = otel_context.attach(trace.set_span_in_context(self._span))
@@ -134,8 +140,35 @@ class ToolCallScope:
                                                 result=result)
             if self._run is not None:
                 self._run.add_tool_call(failed)
+                if failed and self._key is not None:
+                    self._run.memory.mark_failed(self._key, self._name)
         except Exception:
             report_internal_error("tool.finish")
+
+
+def _signature(target: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+
+
+def _arguments(signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The call's arguments by parameter name, as the model sent them (positional ones bound to their names)."""
+    if not args or signature is None:
+        return kwargs
+    try:
+        bound = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return kwargs
+    named: dict[str, Any] = {}
+    for position, (key, value) in enumerate(bound.items()):
+        kind = signature.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            named.update(value)
+        elif not (position == 0 and key in ("self", "cls")):
+            named[key] = value
+    return named
 
 
 def tool(func: _F | None = None, *, name: str | None = None) -> Any:
@@ -143,10 +176,11 @@ def tool(func: _F | None = None, *, name: str | None = None) -> Any:
 
     def decorate(target: _F) -> _F:
         tool_name = name or target.__name__
+        signature = _signature(target)
         if inspect.iscoroutinefunction(target):
             @functools.wraps(target)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                scope = ToolCallScope(tool_name, "decorator", kwargs)
+                scope = ToolCallScope(tool_name, "decorator", _arguments(signature, args, kwargs))
                 try:
                     result = await target(*args, **kwargs)
                 except BaseException as error:
@@ -158,7 +192,7 @@ def tool(func: _F | None = None, *, name: str | None = None) -> Any:
 
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            scope = ToolCallScope(tool_name, "decorator", kwargs)
+            scope = ToolCallScope(tool_name, "decorator", _arguments(signature, args, kwargs))
             try:
                 result = target(*args, **kwargs)
             except BaseException as error:

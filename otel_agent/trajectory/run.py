@@ -84,6 +84,7 @@ class Run:
         self.pending_escalation: tuple[str, str | None] | None = None
         self.observed_tool_keys = BoundedSet(memory_turns)  # tools seen by @tool or MCP, by call key
         self.keys: list[Any] = []  # chaining keys that point at this run (bounded by the tracker)
+        self.in_flight = 0  # turns begun and not yet ended: a run with one is busy, never idle (tracker's lock)
 
     # -- the agent's side ------------------------------------------------------------------------------------------
     @property

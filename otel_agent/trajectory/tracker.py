@@ -25,7 +25,7 @@ from ..capture.safety import guarded, report_internal_error
 from ..records import Escalation, Message, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
 from ..telemetry.runs import RunTelemetry
 from .run import Run
-from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, digest, reads_as_error, remember_turn
+from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, call_key, digest, reads_as_error, remember_turn
 from .waste import canonical_arguments as _canonical
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _SCAN_LIMIT = 64  # messages scanned backwards for the latest assistant message
 _KEYS_PER_RUN = 4  # a retry re-sends an earlier prefix: keep the last few turns' keys
+_TOOL_OWNERS = 4096  # requested tool calls remembered for `@tool` / MCP spans outside `agent_run`
 
 
 def _message_digest(text: str, calls: Any) -> bytes:
@@ -70,6 +71,7 @@ class TrajectoryTracker:
         self._lock = threading.Lock()
         self._index: dict[tuple[int, bytes, bytes], Run] = {}
         self._inferred: OrderedDict[str, Run] = OrderedDict()
+        self._tool_owners: OrderedDict[bytes, str] = OrderedDict()  # call key -> id of the inferred run asking
         self._reaper: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -95,10 +97,13 @@ class TrajectoryTracker:
         return Run(name, inferred=False, span=span, memory_turns=self._memory_turns,
                    stagnation_window=self._stagnation_window, attributes=attributes)
 
-    def close_run(self, run: Run, *, reason: str, end_ns: int | None = None, error: BaseException | None = None
-                  ) -> None:
+    def close_run(self, run: Run, *, reason: str, end_ns: int | None = None, error: BaseException | None = None,
+                  idle_since: float | None = None) -> None:
+        """End a run once. With `idle_since` (monotonic), only if it is still idle: no turn in flight, none since."""
         with self._lock:
             if run.ended:
+                return
+            if idle_since is not None and (run.in_flight or run.last_activity_mono > idle_since):
                 return
             run.ended = True
             run.end_reason = reason
@@ -116,7 +121,7 @@ class TrajectoryTracker:
         if explicit is not None and not explicit.inferred:
             run, parent = explicit, None
         else:
-            run = self._find_or_start(request)
+            run = self._find_or_start(request)  # counted in flight under the lock, before the reaper can see it
             parent = trace.set_span_in_context(run.span)
         run.touch()
         new_results = self._new_tool_results(request)
@@ -145,6 +150,7 @@ class TrajectoryTracker:
                 run = self._index.get(key)
                 if run is not None and not run.ended:
                     self._inferred.move_to_end(run.id)
+                    run.in_flight += 1
                     return run
             break
         return self._start_inferred()
@@ -155,6 +161,7 @@ class TrajectoryTracker:
                   stagnation_window=self._stagnation_window)
         evicted: list[Run] = []
         with self._lock:
+            run.in_flight = 1
             self._inferred[run.id] = run
             while len(self._inferred) > self._max_runs:
                 evicted.append(self._inferred.popitem(last=False)[1])
@@ -164,6 +171,14 @@ class TrajectoryTracker:
         return run
 
     def end_turn(self, handle: TurnHandle, record: TurnRecord) -> TurnAnnotations:
+        try:
+            return self._end_turn(handle, record)
+        finally:
+            if handle.run.inferred:
+                with self._lock:
+                    handle.run.in_flight = max(handle.run.in_flight - 1, 0)
+
+    def _end_turn(self, handle: TurnHandle, record: TurnRecord) -> TurnAnnotations:
         run = handle.run
         memory = run.memory
         executed_keys = set()
@@ -199,10 +214,28 @@ class TrajectoryTracker:
             stagnating=stagnating,
         )
 
+    def run_requesting(self, call_key: bytes) -> Run | None:
+        """The open inferred run whose latest request for this tool call (name and arguments) is unanswered."""
+        with self._lock:
+            run = self._inferred.get(self._tool_owners.get(call_key, ""))
+            if run is None or run.ended:
+                return None
+        if any(key == call_key for key, _name in list(run.memory.pending_calls.values())):
+            return run
+        return None
+
     def _register(self, run: Run, record: TurnRecord) -> None:
         if not run.inferred or record.response is None:
             return
         response = record.response
+        if response.tool_calls:
+            with self._lock:
+                for tool_call in response.tool_calls:
+                    owner = call_key(tool_call)
+                    self._tool_owners[owner] = run.id
+                    self._tool_owners.move_to_end(owner)
+                while len(self._tool_owners) > _TOOL_OWNERS:
+                    self._tool_owners.popitem(last=False)
         key = (len(record.request.messages), _message_digest(response.text, response.tool_calls),
                _first_digest(record.request.messages) if record.request.messages else b"")
         with self._lock:
@@ -294,10 +327,12 @@ class TrajectoryTracker:
 
     def reap_idle(self, now_mono: float | None = None) -> int:
         now = time.monotonic() if now_mono is None else now_mono
+        since = now - self._idle_timeout_s
         with self._lock:
-            idle = [run for run in self._inferred.values() if now - run.last_activity_mono >= self._idle_timeout_s]
+            idle = [run for run in self._inferred.values()
+                    if not run.in_flight and run.last_activity_mono <= since]
         for run in idle:
-            self.close_run(run, reason="idle", end_ns=run.last_turn_end_ns)
+            self.close_run(run, reason="idle", end_ns=run.last_turn_end_ns, idle_since=since)
         return len(idle)
 
     def shutdown(self) -> None:

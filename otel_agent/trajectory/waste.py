@@ -97,6 +97,20 @@ class RunMemory:
                 while len(self.pending_calls) > self.limit:
                     self.pending_calls.popitem(last=False)
 
+    def mark_failed(self, key: bytes, name: str) -> None:
+        """A tool we saw fail (`@tool`, MCP): the pending call(s) it ran for answer with an error.
+
+        Matched by call key (name and canonical arguments); else by name when exactly one pending call has it.
+        """
+        pending = list(self.pending_calls.items())
+        ids = [call_id for call_id, (call_key_, _) in pending if call_key_ == key]
+        if not ids:
+            ids = [call_id for call_id, (_, call_name) in pending if call_name == name]
+            if len(ids) != 1:
+                return
+        for call_id in ids:
+            self.failed_call_ids.add(digest(call_id))
+
     def answer(self, result: ToolResult) -> tuple[bytes, str] | None:
         """Mark the call this result answers; returns its (key, tool name) when the run had requested it."""
         if result.call_id is None:
