@@ -76,4 +76,9 @@ class InferenceCall:
         )
         if error is not None:
             guarded(self._span.record_exception, error)
-        guarded(self._pipeline.complete, self._span, record, self._turn, self._gpu_token)
+        try:
+            self._pipeline.complete(self._span, record, self._turn, self._gpu_token)
+        except Exception:
+            report_internal_error("Pipeline.complete")
+            if self._span.is_recording():  # never leave a started span open
+                guarded(self._span.end)

@@ -103,7 +103,10 @@ class RequestHook:
             request = self._adapter.request(route, client, options, stream)
             prepared = self._adapter.prepare_options(options, pipeline.options.suppress_anthropic_native_spans)
             call = InferenceCall(pipeline, request)
-            call.activate()
+            try:
+                call.activate()
+            except Exception:  # the span has started: record the call even if it cannot be made current
+                report_internal_error("InferenceCall.activate")
             return _Begun(call, route, (args[0], prepared, *args[2:]), stream)
         except Exception:
             report_internal_error("RequestHook.begin")
