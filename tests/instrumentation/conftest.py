@@ -28,11 +28,17 @@ DEFAULT_OPTIONS: dict[str, Any] = {"trajectories": False, "cost": False, "gpu": 
 
 
 class EndCounter(SpanProcessor):
-    """Counts `on_end` per span id: a span that ends twice shows up with a count of 2."""
+    """Counts `on_start` and `on_end` per span id: a span that ends twice shows up with a count of 2, one that
+    started and never ended (a leak) is in `started` but not in `ends`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.ends: Counter[int] = Counter()
+        self.started: set[int] = set()
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        with self._lock:
+            self.started.add(span.context.span_id)
 
     def on_end(self, span: ReadableSpan) -> None:
         with self._lock:
@@ -41,6 +47,7 @@ class EndCounter(SpanProcessor):
     def clear(self) -> None:
         with self._lock:
             self.ends.clear()
+            self.started.clear()
 
 
 @dataclass
@@ -67,7 +74,9 @@ class Telemetry:
         return spans[0]
 
     def assert_each_ended_once(self) -> None:
+        """Every span started since the last `clear()` ended, and ended once."""
         assert all(count == 1 for count in self.ends.ends.values()), dict(self.ends.ends)
+        assert self.ends.started == set(self.ends.ends), "a span started and never ended"
 
     def clear(self) -> None:
         self.exporter.clear()
