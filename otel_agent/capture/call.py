@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ..records import StreamStats, TurnRecord, TurnRequest, TurnResponse
+from ..telemetry.content import redact
 from .safety import guarded, report_internal_error
 
 if TYPE_CHECKING:
@@ -28,6 +30,13 @@ def error_type_of(error: BaseException) -> str:
         if isinstance(kind, str) and kind and kind != "error":
             return kind
     return type(error).__qualname__
+
+
+def _record_exception(span: Any, error: BaseException) -> None:
+    """The exception event, with API keys masked: an error body may echo the key (a gateway's 401)."""
+    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    span.record_exception(error, attributes={"exception.message": redact(str(error)),
+                                             "exception.stacktrace": redact(stack)})
 
 
 class InferenceCall:
@@ -75,7 +84,7 @@ class InferenceCall:
             error_type=error_type_of(error) if error is not None else None, stream=stream,
         )
         if error is not None:
-            guarded(self._span.record_exception, error)
+            guarded(_record_exception, self._span, error)
         try:
             self._pipeline.complete(self._span, record, self._turn, self._gpu_token)
         except Exception:
