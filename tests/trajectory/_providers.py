@@ -265,6 +265,7 @@ class Answer:
     calls: list[tuple[str, str, dict[str, Any] | str]]  # (call id, tool name, arguments)
     finish: str  # stop | tool | length
     error: BaseException | None = None
+    id: str | None = None  # the response id
 
 
 @dataclass
@@ -318,13 +319,13 @@ class Agent:
             self.messages.append(message.model_dump(exclude_none=True))
             calls = [(c.id, c.function.name, c.function.arguments) for c in (message.tool_calls or ())]
             finish = {"tool_calls": "tool", "length": "length"}.get(choice.finish_reason, "stop")
-            return Answer(message.content or "", calls, finish)
+            return Answer(message.content or "", calls, finish, id=response.id)
         blocks = [block.model_dump(exclude_none=True) for block in response.content]
         self.messages.append({"role": "assistant", "content": blocks})
         texts = "".join(b.get("text", "") for b in blocks if b["type"] == "text")
         calls = [(b["id"], b["name"], b["input"]) for b in blocks if b["type"] == "tool_use"]
         finish = {"tool_use": "tool", "max_tokens": "length"}.get(response.stop_reason, "stop")
-        return Answer(texts, calls, finish)
+        return Answer(texts, calls, finish, id=response.id)
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (openai.APIStatusError,) if self.provider == "openai" else (anthropic.APIStatusError,)
