@@ -66,8 +66,8 @@ class TriageAgent:
 
     # -- steps ----------------------------------------------------------------------------------------------------
     def _tool_turn(self, messages: list[dict[str, Any]], model: str, tool: str) -> None:
-        kwargs = openai_tool_call_kwargs([t for t in TOOLS if t["function"]["name"] == tool], messages)
-        reply = self._client.chat.completions.create(model=model, temperature=0, seed=7, max_tokens=48, **kwargs)
+        kwargs = openai_tool_call_kwargs(TOOLS, messages, tool_name=tool, model=model, max_tokens=48, seed=7)
+        reply = self._client.chat.completions.create(**kwargs)
         message = reply.choices[0].message
         messages.append(message.model_dump(exclude_none=True))
         for call in message.tool_calls or ():
@@ -102,9 +102,12 @@ class TriageAgent:
             model = SHORT
             self._tool_turn(messages, model, "lookup_order")
             self._progress(f"  turn 1 [{model}] tool call: {self._turn_note(run)}")
+            self._tool_turn(messages, model, "lookup_order")
+            self._progress(f"  turn 2 [{model}] the same tool call again: {self._turn_note(run)}")
             self._tool_turn(messages, model, "search_docs")
-            self._progress(f"  turn 2 [{model}] tool call: {self._turn_note(run)}")
-            for attempt in range(3, 7):
+            self._progress(f"  turn 3 [{model}] tool call: {self._turn_note(run)}")
+            grounded = list(messages)  # the conversation up to the tool results, before any answer attempt
+            for attempt in range(4, 8):
                 finish = self._answer_turn(messages, model)
                 self._progress(f"  turn {attempt} [{model}] answer ({finish}): {self._turn_note(run)}")
                 if finish == "stop":
@@ -113,6 +116,7 @@ class TriageAgent:
                     self._progress("  -> run.should_escalate() is true: escalating to the long tier")
                     run.escalate(LONG, reason="stagnating on short answers")
                     model = LONG
+                    messages = list(grounded)  # the larger tier starts from the grounded context, not the failures
             run.set_outcome(success=finish == "stop", score=1.0 if finish == "stop" else 0.2)
 
     def clean_run(self) -> None:

@@ -31,7 +31,8 @@ def _waste_reasons(attributes: dict[str, Any]) -> tuple[str, ...]:
 
 def turn_from_span(span: SpanRow, position: int) -> Turn:
     a = span.attributes
-    model = genai_attr(a, "response_model") or genai_attr(a, "request_model")
+    # The model the agent asked for names the turn (a gateway or local server may answer with an alias).
+    model = genai_attr(a, "request_model") or genai_attr(a, "response_model")
     if model is None:
         model = span.name.split(" ", 1)[1] if " " in span.name else "unknown"
     reasons = _waste_reasons(a)

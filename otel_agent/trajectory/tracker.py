@@ -47,6 +47,13 @@ def _first_digest(messages: tuple[Message, ...]) -> bytes:
     return _message_digest(messages[0].text, messages[0].tool_calls) if messages else b""
 
 
+def _history(messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The conversation so far: without a trailing assistant message, which is a prefill the model continues."""
+    if messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
+        return messages[:-1]
+    return messages
+
+
 @dataclass(slots=True)
 class TurnHandle:
     run: Run
@@ -131,14 +138,14 @@ class TrajectoryTracker:
     def _new_tool_results(self, request: TurnRequest) -> tuple[ToolResult, ...]:
         """Tool results after the request's latest assistant message: what came back since the last turn."""
         results: list[ToolResult] = []
-        for message in reversed(request.messages[-_SCAN_LIMIT:]):
+        for message in reversed(_history(request.messages)[-_SCAN_LIMIT:]):
             if message.role == "assistant":
                 break
             results.extend(message.tool_results)
         return tuple(reversed(results))
 
     def _find_or_start(self, request: TurnRequest) -> Run:
-        messages = request.messages
+        messages = _history(request.messages)
         first = _first_digest(messages)
         start = max(len(messages) - _SCAN_LIMIT, 0)
         for position in range(len(messages) - 1, start - 1, -1):
@@ -236,8 +243,8 @@ class TrajectoryTracker:
                     self._tool_owners.move_to_end(owner)
                 while len(self._tool_owners) > _TOOL_OWNERS:
                     self._tool_owners.popitem(last=False)
-        key = (len(record.request.messages), _message_digest(response.text, response.tool_calls),
-               _first_digest(record.request.messages) if record.request.messages else b"")
+        history = _history(record.request.messages)
+        key = (len(history), _message_digest(response.text, response.tool_calls), _first_digest(history))
         with self._lock:
             if run.ended:
                 return
