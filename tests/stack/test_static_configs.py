@@ -1,0 +1,262 @@
+"""Static checks of the collector/backend configs: every config validates with the binary that runs it, the
+rules pass promtool (syntax and unit tests), the deploy files pin their images, and the names the configs and
+rules use are the ones otel_agent/telemetry/names.py defines."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from otel_agent.telemetry import names as n
+
+from ._support import tool
+
+ROOT = Path(__file__).resolve().parents[2]
+CDIR = ROOT / "collector"
+COLLECTOR_CONFIGS = sorted((CDIR / "config").glob("*.yaml"))
+RULES = CDIR / "rules" / "otel-agent-alerts.yaml"
+RULE_TESTS = sorted((CDIR / "rules" / "tests").glob("*.yaml"))
+ENV_REF = re.compile(r"\$\{env:([A-Z0-9_]+)(:-[^}]*)?\}")
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=cwd,
+                          env={**os.environ, **(env or {})})
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def strip_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_nulls(v) for v in value]
+    return value
+
+
+# --- the names contract -> Prometheus names --------------------------------------------------------------------------
+_UNIT_SUFFIX = {"s": "seconds", "By": "bytes", "ms": "milliseconds"}
+
+
+def prometheus_names(spec: n.MetricSpec) -> set[str]:
+    """Series names the collector's prometheus exporter gives a metric of names.py (backends.md translation)."""
+    base = spec.name.replace(".", "_")
+    unit = spec.unit
+    if unit and not unit.startswith("{"):
+        suffix = _UNIT_SUFFIX.get(unit, "ratio" if unit == "1" and spec.kind == "gauge" else unit)
+        if not base.endswith(f"_{suffix}"):
+            base = f"{base}_{suffix}"
+    if spec.kind == "counter":
+        return {f"{base}_total"}
+    if spec.kind == "histogram":
+        return {f"{base}_bucket", f"{base}_sum", f"{base}_count"}
+    return {base}
+
+
+CONTRACT_SERIES = set().union(*(prometheus_names(spec) for spec in n.ALL_METRICS))
+SPANMETRICS_SERIES = {"traces_span_metrics_calls_total", "traces_span_metrics_duration_seconds_bucket",
+                      "traces_span_metrics_duration_seconds_sum", "traces_span_metrics_duration_seconds_count"}
+
+
+def contract_label(attribute: str) -> str:
+    return attribute.replace(".", "_")
+
+
+CONTRACT_LABELS = {contract_label(a) for a in n.all_genai_names()} | {
+    contract_label(v) for k, v in vars(n).items() if k.isupper() and isinstance(v, str) and "." in v
+} | {"service_name", "job", "instance", "le"}
+
+
+def test_translation_examples_match_backends_notes() -> None:
+    assert prometheus_names(n.M_COST) == {"otel_agent_cost_total"}
+    assert prometheus_names(n.M_TOKENS) == {"otel_agent_tokens_total"}
+    assert "gen_ai_client_operation_duration_seconds_bucket" in prometheus_names(n.M_OPERATION_DURATION)
+    assert prometheus_names(n.M_HW_GPU_UTILIZATION) == {"hw_gpu_utilization_ratio"}
+
+
+# --- collector configs ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("config", COLLECTOR_CONFIGS, ids=lambda p: p.name)
+def test_collector_config_validates(config: Path, collector_bin: Path) -> None:
+    result = run([str(collector_bin), "validate", f"--config={config}"])
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_validate_rejects_a_broken_config(collector_bin: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((CDIR / "config" / "single-node.yaml").read_text().replace("unit: s", "unit: hours"))
+    assert run([str(collector_bin), "validate", f"--config={broken}"]).returncode != 0
+
+
+@pytest.mark.parametrize("config", [*COLLECTOR_CONFIGS, CDIR / "jaeger.yaml"], ids=lambda p: p.name)
+def test_every_env_reference_has_a_default(config: Path) -> None:
+    refs = ENV_REF.findall(config.read_text())
+    assert refs, "configs take their addresses from ${env:VAR:-default}"
+    assert [var for var, default in refs if not default] == []
+
+
+def test_runner_sets_only_variables_the_configs_read() -> None:
+    runner = (ROOT / "otel_agent" / "stack" / "runner.py").read_text()
+    set_by_runner = set(re.findall(r'"((?:OTEL_AGENT|JAEGER)_[A-Z0-9_]+)"', runner))
+    read = {var for path in [*COLLECTOR_CONFIGS, CDIR / "jaeger.yaml"] for var, _ in ENV_REF.findall(path.read_text())}
+    assert set_by_runner - read - {"OTEL_AGENT_COLLECTOR_DIR", "OTEL_AGENT_STACK_DIR", "OTEL_AGENT_COLLECTOR_BIN",
+                                   "OTEL_AGENT_JAEGER_BIN"} == set()
+
+
+def test_spanmetrics_dimensions_are_contract_attributes() -> None:
+    g = n.GenAINames.resolve(latest=False)
+    expected = [g.operation, g.request_model, g.agent_name, n.TURN_WASTED]
+    for name in ("single-node.yaml", "agent.yaml", "production.yaml"):
+        connector = load(CDIR / "config" / name)["connectors"]["span_metrics"]
+        assert [d["name"] for d in connector["dimensions"]] == expected, name
+        assert connector["histogram"]["unit"] == "s"
+        assert int(str(connector["aggregation_cardinality_limit"]).split(":-")[-1].rstrip("}")) > 0
+
+
+def test_gateway_keeps_the_runs_worth_keeping() -> None:
+    policies = {p["name"]: p for p in load(CDIR / "config" / "gateway.yaml")["processors"]["tail_sampling"]["policies"]}
+    assert policies["wasted"]["boolean_attribute"] == {"key": n.TURN_WASTED, "value": True}
+    assert policies["escalated"]["numeric_attribute"] == {"key": n.RUN_ESCALATIONS, "min_value": 1}
+    assert n.RUN_COST in policies["expensive"]["ottl_condition"]["span"][0]
+    assert policies["failed-status"]["status_code"]["status_codes"] == ["ERROR"]
+    assert policies["failed-outcome"]["string_attribute"] == {"key": n.RUN_OUTCOME, "values": ["failure"]}
+    assert policies["long"]["type"] == "latency"
+    assert policies["baseline"]["type"] == "probabilistic"
+
+
+def test_agent_routes_by_trace_and_computes_span_metrics_before_sampling() -> None:
+    agent = load(CDIR / "config" / "agent.yaml")
+    assert agent["exporters"]["load_balancing"]["routing_key"] == "traceID"
+    traces = agent["service"]["pipelines"]["traces"]
+    assert set(traces["exporters"]) == {"span_metrics", "load_balancing"}
+    assert "tail_sampling" not in agent.get("processors", {})
+
+
+def test_production_receivers_require_tls_and_a_bearer_token() -> None:
+    prod = load(CDIR / "config" / "production.yaml")
+    for protocol in ("grpc", "http"):
+        receiver = prod["receivers"]["otlp"]["protocols"][protocol]
+        assert receiver["tls"]["cert_file"] and receiver["tls"]["key_file"]
+        assert receiver["auth"]["authenticator"] == "bearertokenauth"
+    assert "bearertokenauth" in prod["service"]["extensions"]
+
+
+def test_builder_manifest_pins_one_release() -> None:
+    manifest = load(CDIR / "builder-config.yaml")
+    mods = [entry["gomod"] for kind in ("receivers", "processors", "connectors", "exporters", "extensions")
+            for entry in manifest[kind]]
+    assert all(mod.endswith(" v0.159.0") for mod in mods), mods
+    assert all(entry["gomod"].endswith(" v1.65.0") for entry in manifest["providers"])
+
+
+# --- Jaeger ---------------------------------------------------------------------------------------------------------------
+def test_jaeger_config_validates(jaeger_bin: Path) -> None:
+    result = run([str(jaeger_bin), "validate", f"--config={CDIR / 'jaeger.yaml'}"])
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+# --- Prometheus / Alertmanager ------------------------------------------------------------------------------------------------
+def test_promtool_check_config() -> None:
+    result = run([tool("promtool"), "check", "config", "prometheus.yml"], cwd=CDIR)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_promtool_check_config_of_compose_deployment() -> None:
+    result = run([tool("promtool"), "check", "config", "--syntax-only", "deploy/prometheus.yml"], cwd=CDIR)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_promtool_check_rules() -> None:
+    result = run([tool("promtool"), "check", "rules", str(RULES)])
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_promtool_rule_unit_tests() -> None:
+    assert RULE_TESTS
+    result = run([tool("promtool"), "test", "rules", *map(str, RULE_TESTS)])
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_rule_tests_include_cases_that_must_not_fire() -> None:
+    silent = [case["name"] for path in RULE_TESTS for case in load(path)["tests"]
+              if any(a.get("exp_alerts") == [] for a in case.get("alert_rule_test", []))]
+    assert len(silent) >= 8, silent
+
+
+def test_every_alert_has_a_unit_test_that_fires_it() -> None:
+    alerts = {rule["alert"] for group in load(RULES)["groups"] for rule in group["rules"] if "alert" in rule}
+    fired = {check["alertname"] for path in RULE_TESTS for case in load(path)["tests"]
+             for check in case.get("alert_rule_test", []) if check.get("exp_alerts")}
+    assert alerts - fired == set()
+
+
+def test_rules_use_only_contract_metric_names_and_labels() -> None:
+    rules = [rule for group in load(RULES)["groups"] for rule in group["rules"]]
+    recorded = {rule["record"] for rule in rules if "record" in rule}
+    for rule in rules:
+        expr = rule["expr"]
+        selectors_only = re.sub(r"\{[^}]*\}|\b(?:by|on)\s*\([^)]*\)", " ", expr)
+        metrics = set(re.findall(r"\b((?:otel_agent|gen_ai|traces_span_metrics|hw)_[a-z0-9_]+)\b", selectors_only))
+        assert metrics <= CONTRACT_SERIES | SPANMETRICS_SERIES | recorded, metrics - CONTRACT_SERIES
+        labels = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*(?:=~|!=|!~|=)\s*\"", expr))
+        labels |= {label.strip() for group in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr)
+                   for label in group.split(",") if label.strip()}
+        assert labels <= CONTRACT_LABELS, labels - CONTRACT_LABELS
+
+
+def test_fast_drift_rule_is_documented_and_guarded() -> None:
+    rule = next(r for g in load(RULES)["groups"] for r in g["rules"] if r.get("alert") == "OtelAgentSpendDriftFast")
+    assert rule["labels"]["window"] == "fast"
+    assert "[1m]" in rule["expr"] and "[5m] offset 1m" in rule["expr"]
+    assert "> 0\n" in rule["expr"] and "increase(otel_agent_cost_total[1m])) > 0.5" in rule["expr"]
+
+
+def test_amtool_check_config() -> None:
+    result = run([tool("amtool"), "check-config", str(CDIR / "alertmanager.yml")])
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+# --- deployment files -------------------------------------------------------------------------------------------------------
+PINNED = re.compile(r"^[\w./-]+:(?!latest$)[\w][\w.-]*$")
+
+
+def test_compose_file_pins_images_and_mounts_existing_files() -> None:
+    compose_path = CDIR / "deploy" / "docker-compose.yaml"
+    compose = load(compose_path)
+    assert set(compose["services"]) == {"collector", "jaeger", "prometheus", "alertmanager"}
+    for name, service in compose["services"].items():
+        assert PINNED.match(service["image"]), f"{name}: image not pinned: {service['image']}"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (compose_path.parent / source).exists(), f"{name}: {source} missing"
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name}: publish on loopback only ({port})"
+    assert compose["services"]["collector"]["image"].endswith(":0.159.0")
+
+
+def test_helm_values_pin_the_image() -> None:
+    values = load(CDIR / "deploy" / "helm" / "values.yaml")
+    image = values["image"]
+    assert PINNED.match(f"{image['repository']}:{image['tag']}")
+    assert image["tag"] == "0.159.0"
+    assert values["mode"] in ("deployment", "daemonset", "statefulset")
+
+
+def test_helm_config_equals_single_node_config() -> None:
+    values = load(CDIR / "deploy" / "helm" / "values.yaml")
+    assert strip_nulls(values["config"]) == load(CDIR / "config" / "single-node.yaml")
+
+
+def test_helm_config_validates(collector_bin: Path, tmp_path: Path) -> None:
+    config = tmp_path / "helm-config.yaml"
+    config.write_text(yaml.safe_dump(strip_nulls(load(CDIR / "deploy" / "helm" / "values.yaml")["config"])))
+    result = run([str(collector_bin), "validate", f"--config={config}"])
+    assert result.returncode == 0, result.stderr + result.stdout
