@@ -22,7 +22,7 @@ class TurnHandle(Protocol):
 
 
 class Trajectory(Protocol):
-    def begin_turn(self, request: TurnRequest) -> TurnHandle | None: ...
+    def begin_turn(self, request: TurnRequest, start_ns: int | None = None) -> TurnHandle | None: ...
 
     def end_turn(self, handle: TurnHandle, record: TurnRecord) -> TurnAnnotations | None: ...
 
@@ -46,10 +46,10 @@ class Pipeline:
         self.cost = cost
         self.gpu = gpu
 
-    def begin_turn(self, request: TurnRequest) -> TurnHandle | None:
+    def begin_turn(self, request: TurnRequest, start_ns: int) -> TurnHandle | None:
         if self.trajectory is None:
             return None
-        return guarded(self.trajectory.begin_turn, request)
+        return guarded(self.trajectory.begin_turn, request, start_ns)
 
     def begin_gpu(self, request: TurnRequest) -> Any:
         if self.gpu is None:

@@ -52,7 +52,7 @@ class InferenceCall:
         self._token: Any = None
         self._start_ns = time.time_ns()
         self._mono_ns = time.monotonic_ns()
-        self._turn = pipeline.begin_turn(request)
+        self._turn = pipeline.begin_turn(request, self._start_ns)
         parent = self._turn.parent_context if self._turn is not None else None
         self._span = pipeline.telemetry.start(request, parent, self._start_ns)
         self._gpu_token = pipeline.begin_gpu(request)

@@ -121,14 +121,14 @@ class TrajectoryTracker:
         self.telemetry.finish_run(run, end_ns, error)
 
     # -- turns -----------------------------------------------------------------------------------------------------
-    def begin_turn(self, request: TurnRequest) -> TurnHandle | None:
+    def begin_turn(self, request: TurnRequest, start_ns: int | None = None) -> TurnHandle | None:
         from .api import current_run
 
         explicit = current_run()
         if explicit is not None and not explicit.inferred:
             run, parent = explicit, None
         else:
-            run = self._find_or_start(request)  # counted in flight under the lock, before the reaper can see it
+            run = self._find_or_start(request, start_ns)  # counted in flight under the lock, before the reaper can see it
             parent = trace.set_span_in_context(run.span)
         run.touch()
         new_results = self._new_tool_results(request)
@@ -144,7 +144,7 @@ class TrajectoryTracker:
             results.extend(message.tool_results)
         return tuple(reversed(results))
 
-    def _find_or_start(self, request: TurnRequest) -> Run:
+    def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> Run:
         messages = _history(request.messages)
         first = _first_digest(messages)
         start = max(len(messages) - _SCAN_LIMIT, 0)
@@ -160,12 +160,15 @@ class TrajectoryTracker:
                     run.in_flight += 1
                     return run
             break
-        return self._start_inferred()
+        return self._start_inferred(start_ns)
 
-    def _start_inferred(self) -> Run:
-        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes={})
+    def _start_inferred(self, start_ns: int | None = None) -> Run:
+        """An inferred run starts with its first turn: its span starts at that turn's start time."""
+        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes={}, start_ns=start_ns)
         run = Run(self._agent_name, inferred=True, span=span, memory_turns=self._memory_turns,
                   stagnation_window=self._stagnation_window)
+        if start_ns is not None:
+            run.start_ns = start_ns  # the run's duration is measured from its first turn too
         evicted: list[Run] = []
         with self._lock:
             run.in_flight = 1

@@ -35,9 +35,6 @@ def test_inferred_run_ends_on_idle_timeout(traj: Any, provider: str) -> None:
     assert otel_agent_runtime_open_runs() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="capture/call.py takes the call's start time before begin_turn starts the "
-                                       "inferred run: the run span starts a fraction of a millisecond after its "
-                                       "first turn")
 def test_inferred_run_span_encloses_its_first_turn(traj: Any) -> None:
     harness = traj()
     Agent("openai", Script(text("hi")).client("openai")).ask("small")
