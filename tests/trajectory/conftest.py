@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otel_agent
+from tests._model_server_fixture import model_server  # noqa: F401 - the real local model server (e2e tests)
 
 TIERS = {"small": 1, "medium": 2, "big": 3}
 DEFAULTS: dict[str, Any] = {"cost": False, "gpu": "off", "model_tiers": TIERS, "run_idle_timeout_s": 60.0,

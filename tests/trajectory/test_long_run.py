@@ -98,7 +98,7 @@ class Feeder:
                               server_port=443, stream=False, messages=CountingMessages(self.history[:upto]),
                               tool_names=("search",), api="chat.completions")
         start = time.time_ns()
-        handle = self.pipeline.begin_turn(request)
+        handle = self.pipeline.begin_turn(request, start)
         span = self.pipeline.telemetry.start(request, handle.parent_context if handle else None, start)
         record = TurnRecord(request=request, response=response, start_ns=start, end_ns=time.time_ns())
         self.pipeline.complete(span, record, handle, None)
