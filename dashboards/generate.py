@@ -233,7 +233,8 @@ def _panel(p: P, panel_id: int, x: int, y: int) -> Any:
          .grid_pos(dm.GridPos(h=p.h, w=p.w, x=x, y=y)))
     if p.kind == "traces":
         assert p.traces is not None
-        b = b.datasource(JAEGER).with_target(_Built(p.traces)).sort_by([common.TableSortByFieldState().display_name("Start time").desc(True)])
+        newest_first = common.TableSortByFieldState().display_name("Start time").desc(True)
+        b = b.datasource(JAEGER).with_target(_Built(p.traces)).sort_by([newest_first])
     else:
         b = b.datasource(PROM)
         _targets(b, p.queries)
@@ -392,8 +393,8 @@ def overview() -> Board:
                      "per run {{gen_ai_agent_name}}"),
                    Q(f"{by(agent, rate(run_cost_sum))} / {by(agent, rate(runs_ok))}",
                      "per successful run {{gen_ai_agent_name}}")], w=8),
-                P("timeseries", "Score per 1k tokens by agent", "Run scores per 1000 input + output tokens, by agent (see the "
-                  "stat above for what is approximated)." + NO_MODEL, COUNT,
+                P("timeseries", "Score per 1k tokens by agent", "Run scores per 1000 input + output tokens, by "
+                  "agent (see the stat above for what is approximated)." + NO_MODEL, COUNT,
                   [Q(f"{by(agent, rate(run_score_sum))} / ({by(agent, rate(io_tokens))} / 1000)",
                      "{{gen_ai_agent_name}}")], w=8),
                 P("timeseries", "Tokens by type and model", "Token throughput by model and type "
@@ -493,6 +494,8 @@ def wasted_turns() -> Board:
 
 ESC_LABELS = ("gen_ai_agent_name, otel_agent_escalation_from_model, otel_agent_escalation_to_model, "
               "otel_agent_escalation_reason, otel_agent_escalation_direction")
+PAIR = "otel_agent_escalation_from_model, otel_agent_escalation_to_model, otel_agent_escalation_direction"
+AGENT_MISSED = "gen_ai_agent_name, otel_agent_run_missed_escalation"
 APPROX = ("Approximation: metrics carry no run id, so 'before' is every turn of the agent on a model it escalated "
           "FROM and 'after' every turn on a model it escalated TO, in the time range (turns of runs that never "
           "escalated included). The otel_agent.escalation span event of a run's trace gives exact per-run numbers.")
@@ -571,7 +574,7 @@ def escalations() -> Board:
                      "{{gen_ai_request_model}}")], w=12, stacked=True),
                 P("bars", "Escalations by from -> to", "Escalations per minute by model pair and direction."
                   + model_note, PER_MIN,
-                  [Q(f"{by('otel_agent_escalation_from_model, otel_agent_escalation_to_model, otel_agent_escalation_direction', rate(esc))} * 60",
+                  [Q(f"{by(PAIR, rate(esc))} * 60",
                      "{{otel_agent_escalation_from_model}} → {{otel_agent_escalation_to_model}} "
                      "({{otel_agent_escalation_direction}})")], w=12),
                 P("table", "Escalations: from -> to, with reasons", "Escalations in the time range by agent, "
@@ -584,7 +587,7 @@ def escalations() -> Board:
             Row("Runs that stagnated without escalating", [
                 P("bars", "Stagnated runs: escalated vs missed", "Runs per minute that stagnated, split by whether "
                   "they escalated afterwards (missed_escalation=false) or not (true)." + NO_MODEL, PER_MIN,
-                  [Q(f"{by('gen_ai_agent_name, otel_agent_run_missed_escalation', rate(sel(runs, SERVICE, AGENT, STAGNATED)))} * 60",
+                  [Q(f"{by(AGENT_MISSED, rate(sel(runs, SERVICE, AGENT, STAGNATED)))} * 60",
                      "{{gen_ai_agent_name}} missed={{otel_agent_run_missed_escalation}}")], w=10, stacked=True),
                 P("traces", "Runs that stagnated without escalating (traces)", "Jaeger search: the latest traces of "
                   "$trace_service whose invoke_agent span has otel_agent.run.missed_escalation=true. Agent and Model "

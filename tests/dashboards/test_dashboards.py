@@ -191,9 +191,9 @@ def test_issue_coverage() -> None:
     exprs = {b["uid"]: " ".join(q.expr for q in queries_of(b)) for b in BOARDS.values()}
     overview, wasted = exprs["otel-agent-overview"], exprs["otel-agent-wasted-turns"]
     escalation, cost, gpu = exprs["otel-agent-escalations"], exprs["otel-agent-cost"], exprs["otel-agent-gpu"]
-    for needle in ("otel_agent_runs_total", 'otel_agent_run_outcome="success"', "otel_agent_run_duration_seconds_bucket",
-                   "otel_agent_run_turns_", "otel_agent_run_tokens_sum", "otel_agent_run_cost_sum",
-                   "otel_agent_run_score_sum", "otel_agent_gpu_vram_time_total"):
+    for needle in ("otel_agent_runs_total", 'otel_agent_run_outcome="success"',
+                   "otel_agent_run_duration_seconds_bucket", "otel_agent_run_turns_", "otel_agent_run_tokens_sum",
+                   "otel_agent_run_cost_sum", "otel_agent_run_score_sum", "otel_agent_gpu_vram_time_total"):
         assert needle in overview, needle
     for needle in ('otel_agent_turn_wasted="true"', "by (otel_agent_turn_waste_reason)",
                    "otel_agent_context_resent_tokens_total", "gen_ai_agent_name, gen_ai_request_model"):
@@ -268,7 +268,7 @@ def test_variable_queries_use_label_values_of_documented_labels() -> None:
         assert match["label"] in catalog.doc_series()[metric].labels | catalog.GLOBAL_LABELS, query.id
 
 
-# --- PromQL parses with the real parser ---------------------------------------------------------------------------------
+# --- PromQL parses with the real parser -------------------------------------------------------------------------------
 def test_queries_parse_with_promtool(tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
