@@ -102,12 +102,16 @@ def _wait_for(what: str, check: Any, timeout: float = 60.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def filled(model_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
-    stack_module = pytest.importorskip("otel_agent.stack")
+def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
+    from otel_agent.stack import Stack, StackError, find_binaries
+    from tests.stack._support import missing
+
     try:
-        stack = stack_module.Stack(fast=True)
-    except stack_module.StackError as exc:
-        pytest.skip(f"the stack is not built: {exc}")
+        binaries = find_binaries()
+    except StackError as exc:
+        missing(str(exc))
+    model_server = request.getfixturevalue("model_server")
+    stack = Stack(fast=True, binaries=binaries)
     import openai
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
