@@ -32,9 +32,13 @@ def _quiet_pricing() -> Iterator[None]:
 
 def default_list_price_lookup() -> ListPriceLookup:
     """List prices from `otel_agent.cost.pricing.Pricer` (user prices, then the bundled genai-prices data)."""
+    from ..cost.overrides import PriceOverridesError, load_overrides
     from ..cost.pricing import Pricer
 
-    pricer = Pricer()
+    try:
+        pricer = Pricer(load_overrides())  # the user's prices (OTEL_AGENT_PRICES / _FILE) name their own models
+    except PriceOverridesError:
+        pricer = Pricer()
 
     def lookup(provider: str, model: str, server_address: str | None) -> Any:
         return pricer.list_price(provider, model, server_address=server_address)

@@ -192,11 +192,18 @@ class TrajectoryTracker:
         run = handle.run
         memory = run.memory
         executed_keys = set()
+        fresh: list[ToolResult] = []  # results this run has not seen before (an agent may re-send old ones)
         for result in handle.new_tool_results:
+            if result.call_id is not None:
+                seen = digest(result.call_id)
+                if seen in memory.seen_results:
+                    continue
+                memory.seen_results.add(seen)
+            fresh.append(result)
             answered = memory.answer(result)
             if answered is not None:
                 executed_keys.add(answered[0])
-        view = TurnView(record, handle.new_tool_results)
+        view = TurnView(record, tuple(fresh))
         reasons = tuple(d.reason for d in self._detectors if guarded(d.detect, view, memory))
         remember_turn(view, memory)
         usage = record.usage

@@ -84,11 +84,13 @@ class RunMemory:
     outputs: BoundedSet = field(init=False)
     pending_calls: OrderedDict[str, tuple[bytes, str]] = field(default_factory=OrderedDict)  # id -> (key, name)
     failed_call_ids: BoundedSet = field(init=False)
+    seen_results: BoundedSet = field(init=False)  # digests of tool-result call ids already taken into account
 
     def __post_init__(self) -> None:
         self.answered_calls = BoundedSet(self.limit)
         self.outputs = BoundedSet(self.limit)
         self.failed_call_ids = BoundedSet(self.limit)
+        self.seen_results = BoundedSet(self.limit)
 
     def remember_calls(self, calls: tuple[ToolCall, ...]) -> None:
         for call in calls:
