@@ -104,7 +104,10 @@ def find_binaries(build: bool = False) -> Binaries:
     required = ("collector", "jaeger", "prometheus", "alertmanager")
     missing = [key for key in required if found[key] is None]
     if missing and build:
-        subprocess.run([str(cdir / "build.sh")], check=True)
+        try:
+            subprocess.run([str(cdir / "build.sh")], check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise StackError(f"collector/build.sh failed: {exc}") from exc
         found = locate()
         missing = [key for key in required if found[key] is None]
     if missing:

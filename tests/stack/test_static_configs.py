@@ -260,3 +260,24 @@ def test_helm_config_validates(collector_bin: Path, tmp_path: Path) -> None:
     config.write_text(yaml.safe_dump(strip_nulls(load(CDIR / "deploy" / "helm" / "values.yaml")["config"])))
     result = run([str(collector_bin), "validate", f"--config={config}"])
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+# --- the runner's rendered configs --------------------------------------------------------------------------------------------
+def test_runner_renders_a_valid_prometheus_config(tmp_path: Path) -> None:
+    from otel_agent.stack import SCALE_OUT, Binaries, Stack
+
+    fake = Path("/bin/true")
+    stack = Stack(tmp_path / "run", topology=SCALE_OUT, gateways=2, fast=True,
+                  binaries=Binaries(collector=fake, jaeger=fake, prometheus=fake, alertmanager=fake))
+    rendered = stack.render_prometheus_config()
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in rendered["scrape_configs"]}
+    assert jobs["otel-agent-collector"] == [f"127.0.0.1:{stack.ports['collector_metrics']}"]
+    assert len(jobs["otel-agent-collector-internal"]) == 3  # agent + 2 gateways
+    assert rendered["global"]["scrape_interval"] == "1s"
+    assert all(Path(rule).is_absolute() and Path(rule).is_file() for rule in rendered["rule_files"])
+    assert len(set(stack.ports.values())) == len(stack.ports)
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(rendered))
+    result = run([tool("promtool"), "check", "config", str(path)])
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert stack.processes["collector"].env["OTEL_AGENT_GATEWAY_HOSTNAMES"] == f"[{', '.join(stack.endpoints.gateways)}]"
