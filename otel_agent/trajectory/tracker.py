@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _SCAN_LIMIT = 64  # messages scanned backwards for the latest assistant message
 _KEYS_PER_RUN = 4  # a retry re-sends an earlier prefix: keep the last few turns' keys
+_FIRST_ENDS = 2048  # characters read at each end of a long first message
 _TOOL_OWNERS = 4096  # requested tool calls remembered for `@tool` / MCP spans outside `agent_run`
 
 
@@ -44,7 +45,14 @@ def _message_digest(text: str, calls: Any) -> bytes:
 
 
 def _first_digest(messages: tuple[Message, ...]) -> bytes:
-    return _message_digest(messages[0].text, messages[0].tool_calls) if messages else b""
+    """The run's first message, read on every turn: by its length and both ends when long, so that a long first
+    message (a pasted document) does not make every turn cost O(its size)."""
+    if not messages:
+        return b""
+    text = messages[0].text
+    if len(text) > 2 * _FIRST_ENDS:
+        text = f"{len(text)}\x03{text[:_FIRST_ENDS]}\x03{text[-_FIRST_ENDS:]}"
+    return _message_digest(text, messages[0].tool_calls)
 
 
 def _history(messages: tuple[Message, ...]) -> tuple[Message, ...]:
