@@ -167,3 +167,20 @@ def test_retry_of_an_earlier_prefix_stays_in_the_run(traj: Any) -> None:
     agent.ask("small")
     harness.finish()
     assert [t.index for t in harness.turns(harness.run().attributes["otel_agent.run.id"])] == [1, 2, 3, 4]
+
+
+def test_long_first_message(traj: Any) -> None:
+    # a pasted document as the task: read by its ends on every turn, the run still chains, and two tasks that
+    # differ only in the middle are still two runs (their answers' tool-call ids differ)
+    harness = traj()
+    document = "lorem ipsum dolor sit amet " * 4000
+    agents = [Agent("openai", Script(call("search", {"q": "a"}), text("done")).client("openai"),
+                    task=document + f" variant {i} " + document) for i in range(2)]
+    for agent in agents:
+        ok(agent, agent.ask("small"))
+    for agent in agents:
+        agent.ask("small")
+    harness.finish()
+    runs = harness.runs()
+    assert len(runs) == 2
+    assert [r.attributes["otel_agent.run.turns"] for r in runs] == [2, 2]
