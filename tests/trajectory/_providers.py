@@ -194,7 +194,7 @@ def anthropic_error(status: int) -> dict[str, Any]:
             "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
 
 
-# -- serving ------------------------------------------------------------------------------------------------------------
+# -- serving ----------------------------------------------------------------------------------------------------------
 def _serve(reply: Reply, request: httpx2.Request) -> httpx2.Response:
     body = json.loads(request.content)
     model = body.get("model") or "unknown"
@@ -258,7 +258,7 @@ class Script:
                                    http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)))
 
 
-# -- the agent loop -------------------------------------------------------------------------------------------------------
+# -- the agent loop ---------------------------------------------------------------------------------------------------
 @dataclass
 class Answer:
     text: str
@@ -366,7 +366,8 @@ class Agent:
                 self.messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
             return
         self.messages.append({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": call_id, "content": content, **({"is_error": True} if failed else {})}
+            {"type": "tool_result", "tool_use_id": call_id, "content": content,
+             **({"is_error": True} if failed else {})}
             for call_id, content, failed in results]})
 
     def say(self, content: str) -> None:

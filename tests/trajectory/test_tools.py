@@ -10,7 +10,7 @@ import pytest
 
 import otel_agent
 
-from ._providers import PROVIDERS, Agent, Reply, Script, call, text
+from ._providers import PROVIDERS, Agent, Reply, Script, text
 
 MODES = ("explicit", "inferred")
 
