@@ -88,10 +88,13 @@ class InferenceTelemetry:
             _add_turn(attributes, g, turn)
             if turn.escalation is not None:
                 esc = turn.escalation
-                span.add_event(n.ESCALATION_EVENT, {
+                event = {
                     n.ESCALATION_FROM_MODEL: esc.from_model, n.ESCALATION_TO_MODEL: esc.to_model,
                     n.ESCALATION_REASON: esc.reason, n.ESCALATION_DIRECTION: esc.direction,
-                })
+                }
+                if esc.detail:
+                    event[n.ESCALATION_DETAIL] = esc.detail
+                span.add_event(n.ESCALATION_EVENT, event)
         if record.error_type is not None:
             attributes[n.ERROR_TYPE] = record.error_type
             span.set_status(Status(StatusCode.ERROR, record.error_type))
@@ -271,3 +274,5 @@ def _add_turn(attributes: dict[str, Any], g: n.GenAINames, turn: TurnAnnotations
         attributes[n.ESCALATION_TO_MODEL] = esc.to_model
         attributes[n.ESCALATION_REASON] = esc.reason
         attributes[n.ESCALATION_DIRECTION] = esc.direction
+        if esc.detail:
+            attributes[n.ESCALATION_DETAIL] = esc.detail

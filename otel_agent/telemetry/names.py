@@ -152,6 +152,7 @@ ESCALATION_FROM_MODEL: Final = "otel_agent.escalation.from_model"
 ESCALATION_TO_MODEL: Final = "otel_agent.escalation.to_model"
 ESCALATION_REASON: Final = "otel_agent.escalation.reason"
 ESCALATION_DIRECTION: Final = "otel_agent.escalation.direction"  # up | down
+ESCALATION_DETAIL: Final = "otel_agent.escalation.detail"  # the text given to run.escalate(reason=...)
 # cost on inference spans
 COST_INPUT: Final = "otel_agent.cost.input"
 COST_OUTPUT: Final = "otel_agent.cost.output"
