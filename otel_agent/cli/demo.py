@@ -116,8 +116,10 @@ def _run_agent(server: Any, tracer_provider: Any, meter_provider: Any, progress:
 
     otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
                           service_name="otel-agent-demo", model_tiers=TIERS)
-    client = openai.OpenAI(base_url=server.openai_base_url, api_key="not-needed-locally", timeout=120,
-                           max_retries=0)
+    # llama.cpp's server now and then drops an idle kept-alive connection: the SDK's own retries absorb it
+    # (a retried call is still one span: otel-agent records the call around the SDK's retry loop).
+    client = openai.OpenAI(base_url=server.openai_base_url, api_key="not-needed-locally", timeout=180,
+                           max_retries=2)
     agent = TriageAgent(client, progress)
     progress("run 1: a small model that wastes turns until the stagnation signal makes it escalate")
     agent.wasteful_run_that_escalates()
