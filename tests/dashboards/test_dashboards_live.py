@@ -253,3 +253,28 @@ def test_traces_to_metrics_queries_return_data(filled: Filled) -> None:
                                 {"query": expr, "start": window.start, "end": window.end, "step": window.step})
         assert answer["status"] == "success", (item["name"], answer)
         assert live.count_samples(answer["data"]) > 0, (item["name"], expr)
+
+
+def test_report_reads_the_runs_from_jaeger(filled: Filled, capsys: pytest.CaptureFixture[str]) -> None:
+    """`otel-agent report --jaeger` over the real Jaeger, checked run by run against the spans Jaeger itself returns."""
+    from otel_agent.cli.main import main
+
+    code = main(["report", "--jaeger", filled.jaeger, "--service", SERVICE, "--since", "1h", "--format", "json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    expected: dict[str, dict[str, int]] = {}
+    traces = live.http_json(f"{filled.jaeger}/api/traces", {"service": SERVICE, "limit": 200, "lookback": "1h"})
+    for trace in traces["data"]:
+        for span in trace["spans"]:
+            tags = {tag["key"]: tag["value"] for tag in span.get("tags", [])}
+            if tags.get("gen_ai.operation.name") != "chat" or "otel_agent.run.id" not in tags:
+                continue
+            run = expected.setdefault(tags["otel_agent.run.id"], {"turns": 0, "wasted": 0, "escalations": 0})
+            run["turns"] += 1
+            run["wasted"] += int(tags.get("otel_agent.turn.wasted") is True)
+            run["escalations"] += int(tags.get("otel_agent.escalation.direction") == "up")
+    got = {r["run_id"]: {"turns": r["turns"], "wasted": r["wasted_turns"], "escalations": r["escalations"]}
+           for r in report["runs"]}
+    assert len(got) == 2 * workload.RUNS_PER_ROUND
+    assert got == expected
+    assert sum(r["escalations"] for r in got.values()) == 2  # one escalation per round
