@@ -119,7 +119,7 @@ StreamEnd = Literal["completed", "closed_early", "cancelled", "error", "garbage_
 class StreamStats:
     chunks: int = 0
     time_to_first_chunk_s: float | None = None
-    chunk_gaps_s: list[float] = field(default_factory=list)
+    time_per_chunk_s: float | None = None  # mean time between chunks after the first
     end: StreamEnd | None = None
 
 

@@ -30,12 +30,13 @@ class StreamObserver(Protocol):
 class _StreamState:
     """Timing and the exactly-once guard; kept apart from the proxy so the GC finaliser can hold it."""
 
-    __slots__ = ("observer", "stats", "last_ns", "start_ns", "ended")
+    __slots__ = ("observer", "stats", "first_ns", "last_ns", "start_ns", "ended")
 
     def __init__(self, observer: StreamObserver, start_ns: int) -> None:
         self.observer = observer
         self.stats = StreamStats()
         self.start_ns = start_ns
+        self.first_ns = start_ns
         self.last_ns = start_ns
         self.ended = False
 
@@ -44,8 +45,7 @@ class _StreamState:
         stats = self.stats
         if stats.chunks == 0:
             stats.time_to_first_chunk_s = (now - self.start_ns) / 1e9
-        else:
-            stats.chunk_gaps_s.append((now - self.last_ns) / 1e9)
+            self.first_ns = now
         stats.chunks += 1
         self.last_ns = now
         guarded(self.observer.on_chunk, chunk)
@@ -55,6 +55,8 @@ class _StreamState:
             return
         self.ended = True
         self.stats.end = how
+        if self.stats.chunks > 1:
+            self.stats.time_per_chunk_s = (self.last_ns - self.first_ns) / (self.stats.chunks - 1) / 1e9
         guarded(self.observer.on_end, self.stats, error)
 
 

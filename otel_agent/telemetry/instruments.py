@@ -8,6 +8,7 @@ from typing import Any
 from opentelemetry.metrics import Meter
 
 from . import names as n
+from .aggregated import AggregatedCounter
 
 
 def _create(meter: Meter, spec: n.MetricSpec) -> Any:
@@ -58,28 +59,31 @@ class Instruments:
         def make(spec: n.MetricSpec) -> Any:
             return _create(meter, spec)
 
+        def summed(spec: n.MetricSpec) -> AggregatedCounter:
+            return AggregatedCounter(meter, spec)
+
         return cls(
             token_usage=make(n.M_TOKEN_USAGE),
             operation_duration=make(n.M_OPERATION_DURATION),
             time_to_first_chunk=make(n.M_TIME_TO_FIRST_CHUNK),
             time_per_output_chunk=make(n.M_TIME_PER_OUTPUT_CHUNK),
             operation_cost=make(n.M_OPERATION_COST),
-            latest_tokens={k: make(s) for k, s in n.M_LATEST_TOKEN_COUNTERS.items()} if latest else None,
-            tokens=make(n.M_TOKENS),
-            cost=make(n.M_COST),
-            unpriced=make(n.M_UNPRICED),
+            latest_tokens={k: summed(s) for k, s in n.M_LATEST_TOKEN_COUNTERS.items()} if latest else None,
+            tokens=summed(n.M_TOKENS),
+            cost=summed(n.M_COST),
+            unpriced=summed(n.M_UNPRICED),
             list_price=make(n.M_LIST_PRICE),
-            runs=make(n.M_RUNS),
+            runs=summed(n.M_RUNS),
             turns=make(n.M_TURNS),
             escalations=make(n.M_ESCALATIONS),
-            resent_tokens=make(n.M_RESENT_TOKENS),
+            resent_tokens=summed(n.M_RESENT_TOKENS),
             run_duration=make(n.M_RUN_DURATION),
             run_turns=make(n.M_RUN_TURNS),
             run_cost=make(n.M_RUN_COST),
             run_tokens=make(n.M_RUN_TOKENS),
             run_score=make(n.M_RUN_SCORE),
-            vram_time=make(n.M_VRAM_TIME),
-            tool_calls=make(n.M_TOOL_CALLS),
+            vram_time=summed(n.M_VRAM_TIME),
+            tool_calls=summed(n.M_TOOL_CALLS),
             hw_gpu_utilization=make(n.M_HW_GPU_UTILIZATION),
             hw_gpu_memory_usage=make(n.M_HW_GPU_MEMORY_USAGE),
             hw_gpu_memory_limit=make(n.M_HW_GPU_MEMORY_LIMIT),
