@@ -48,12 +48,29 @@ def _hook_clients(module: str, adapter: Any) -> None:
         wrap_function_wrapper(owner, "request", wrapper)
 
 
+def _is_ours(func: Any) -> bool:
+    return bool(getattr(getattr(func, "_self_wrapper", None), _MARK, False))
+
+
+def _remove_hook(owner: Any, name: str) -> None:
+    """Take our wrapper out of the chain around `owner.name`, leaving wrappers other libraries added after us."""
+    func = owner.__dict__.get(name)
+    if _is_ours(func):
+        unwrap(owner, name)
+        return
+    outer = func
+    while outer is not None:
+        inner = getattr(outer, "__wrapped__", None)
+        if _is_ours(inner):
+            outer.__wrapped__ = inner.__wrapped__  # splice ours out; the outer library's wrapper stays in place
+            return
+        outer = inner
+
+
 def _unhook_clients(module: str) -> None:
     base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
     for cls_name in ("SyncAPIClient", "AsyncAPIClient"):
-        owner = getattr(base, cls_name)
-        if _already_hooked(owner, "request"):
-            unwrap(owner, "request")
+        _remove_hook(getattr(base, cls_name), "request")
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
