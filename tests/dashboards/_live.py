@@ -85,8 +85,13 @@ def run_prometheus(prometheus_url: str, query: Query, values: dict[str, str], wi
         step = "1m" if query.kind == "annotation" else window.step  # Grafana uses the annotation's `step`
         if query.kind == "annotation" and query.target:
             step = query.target.get("step", step)
+        end = window.end
+        if query.kind == "annotation":
+            # Grafana keeps evaluating annotations as "now" moves on; one more step after the window's end makes
+            # sure a step lands after the last change even when the whole run fits inside one step (a fast machine)
+            end += 60
         answer = http_json(f"{prometheus_url}/api/v1/query_range",
-                           {"query": expr, "start": window.start, "end": window.end, "step": step})
+                           {"query": expr, "start": window.start, "end": end, "step": step})
     ok = answer.get("status") == "success"
     samples = count_samples(answer.get("data") or {}) if ok else 0
     return Result(ok, samples, answer.get("error", "") if not ok else f"{samples} finite samples", answer.get("data"))
