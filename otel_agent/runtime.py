@@ -15,7 +15,7 @@ from .config import Options
 from .pipeline import Pipeline
 from .setup_providers import Providers, resolve_providers
 from .telemetry import names as n
-from .telemetry.content import content_mode_from_env
+from .telemetry.content import ContentMode, content_mode_from_env
 from .telemetry.inference import InferenceTelemetry
 from .telemetry.instruments import Instruments
 
@@ -31,6 +31,7 @@ class Runtime:
     genai: n.GenAINames
     instruments: Instruments
     tracer: Any
+    content: ContentMode
 
     def shutdown(self) -> None:
         for part in (self.pipeline.trajectory, self.pipeline.gpu):
@@ -71,7 +72,7 @@ def start(options: Options, tracer_provider: Any = None, meter_provider: Any = N
         content = options.capture_content or content_mode_from_env()
         telemetry = InferenceTelemetry(tracer, instruments, genai, content, options.content_max_chars)
         pipeline = Pipeline(options, telemetry)
-        _runtime = Runtime(options, providers, pipeline, genai, instruments, tracer)
+        _runtime = Runtime(options, providers, pipeline, genai, instruments, tracer, content)
         _attach_enrichments(_runtime)
         return _runtime
 

@@ -53,14 +53,15 @@ def _sdk_checks() -> list[Check]:
     return checks
 
 
-def _reachable(endpoint: str) -> tuple[bool, str]:
+def endpoint_reachable(endpoint: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """Whether `endpoint`'s host accepts TCP connections (OTLP/HTTP's 4318 when the URL names no port)."""
     parsed = urlparse(endpoint)
     host = parsed.hostname
     if not host:
         return False, f"not a URL: {endpoint}"
     port = parsed.port or (443 if parsed.scheme == "https" else 4318)
     try:
-        with socket.create_connection((host, port), timeout=2.0):
+        with socket.create_connection((host, port), timeout=timeout):
             return True, f"{host}:{port} accepts connections"
     except OSError as exc:
         return False, f"{host}:{port} unreachable ({exc.strerror or exc})"
@@ -76,7 +77,7 @@ def _exporter_checks(runtime: Any) -> list[Check]:
         if kind == "otlp":
             endpoint = (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
                         or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318")
-            ok, detail = _reachable(endpoint)
+            ok, detail = endpoint_reachable(endpoint)
             checks.append(Check(f"{signal} -> OTLP/HTTP {endpoint}", ok, detail))
         elif kind == "file":
             folder = Path(runtime.options.file_path)

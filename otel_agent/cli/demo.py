@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from .check import endpoint_reachable
 from .main import UserError
 
 
@@ -27,17 +26,6 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(handler=run)
-
-
-def _otlp_reachable(endpoint: str) -> bool:
-    parsed = urlparse(endpoint)
-    if not parsed.hostname:
-        return False
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 4318), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 def _providers(out: Path, progress: Any) -> tuple[Any, Any, list[str]]:
@@ -56,7 +44,7 @@ def _providers(out: Path, progress: Any) -> tuple[Any, Any, list[str]]:
     sinks = [f"OTLP-JSON files in {out}/"]
     endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     if endpoint:
-        if _otlp_reachable(endpoint):
+        if endpoint_reachable(endpoint, timeout=1.0)[0]:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -122,7 +122,7 @@ class ToolCallScope:
             if run is not None:
                 run.observed_tool_keys.add(self._key)
             self._span = self._tracker.telemetry.start_tool(
-                name, source=source, parent=parent, turn_index=run.stats.turns if run else None, arguments=arguments,
+                name, source=source, parent=parent, turn_index=run.turn_count if run else None, arguments=arguments,
                 agent_name=run.name if run else None,
             )
             self._token = otel_context.attach(trace.set_span_in_context(self._span))

@@ -97,6 +97,15 @@ class Run:
         """True after `stagnation_window` wasted turns in a row (default 2), until a turn is not wasted."""
         return self._wasted_streak >= self._stagnation_window
 
+    @property
+    def last_turn_wasted(self) -> bool:
+        return self._wasted_streak > 0
+
+    @property
+    def turn_count(self) -> int:
+        """Finished turns so far (cheap: no copy of the figures, unlike `stats`)."""
+        return self._stats.turns
+
     def should_escalate(self) -> bool:
         """The documented rule: escalate when the run is stagnating."""
         return self.stagnating

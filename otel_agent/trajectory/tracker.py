@@ -94,7 +94,7 @@ class TrajectoryTracker:
     def from_runtime(cls, runtime: Runtime) -> TrajectoryTracker:
         options = runtime.options
         telemetry = RunTelemetry(runtime.tracer, runtime.instruments, runtime.genai,
-                                 runtime.pipeline.telemetry._content, options.content_max_chars)
+                                 runtime.content, options.content_max_chars)
         cost = runtime.pipeline.cost
         list_price = getattr(cost, "list_price", None)
         agent = options.service_name or os.environ.get("OTEL_SERVICE_NAME") or "agent"
@@ -302,15 +302,11 @@ class TrajectoryTracker:
         if pending is not None and pending[0] == model:
             reason, detail = "explicit", pending[1]
             run.pending_escalation = None
-        elif run.stagnating or run.stats.wasted_turns and self._last_was_wasted(run):
+        elif run.stagnating or run.last_turn_wasted:
             reason = "stagnation"
         else:
             reason = "unspecified"
         return Escalation(from_model=previous, to_model=model, reason=reason, direction=direction, detail=detail)
-
-    @staticmethod
-    def _last_was_wasted(run: Run) -> bool:
-        return run._wasted_streak > 0
 
     # -- tools -------------------------------------------------------------------------------------------------------
     def _emit_inferred_tools(self, run: Run, results: tuple[ToolResult, ...], parent: Context | None) -> None:
@@ -325,7 +321,7 @@ class TrajectoryTracker:
                 continue
             failed = reads_as_error(result)
             span = self.telemetry.start_tool(pending[1], source="inferred", parent=parent,
-                                             turn_index=run.stats.turns, call_id=result.call_id,
+                                             turn_index=run.turn_count, call_id=result.call_id,
                                              start_ns=run.last_turn_end_ns, agent_name=run.name)
             self.telemetry.finish_tool(span, pending[1], source="inferred", failed=failed, end_ns=now)
             run.add_tool_call(failed)
