@@ -50,8 +50,14 @@ OPENLIT_PYTHON = HERE / ".venv" / "openlit" / "bin" / "python"
 
 OPENAI_MODEL = "gpt-5.4-mini"
 ANTHROPIC_MODEL = "claude-sonnet-4-6"
-WORKLOADS = ("openai_chat", "anthropic_messages", "openai_stream_20", "openai_stream_200", "anthropic_stream_20",
-             "anthropic_stream_200")
+WORKLOADS = (
+    "openai_chat",
+    "anthropic_messages",
+    "openai_stream_20",
+    "openai_stream_200",
+    "anthropic_stream_20",
+    "anthropic_stream_200",
+)
 PIPELINES = ("batch", "simple")
 
 
@@ -68,12 +74,15 @@ VARIANTS = (  # in order of importance: a --quick run out of budget drops the la
     Variant("otel_agent", MAIN_PYTHON, "uninstrumented"),
     Variant("official GenAI 1.3b0", ANCHORS_PYTHON, "uninstrumented"),
     Variant("OpenLLMetry 0.62", ANCHORS_PYTHON, "uninstrumented"),
-    Variant("uninstrumented (openai 2.x, anthropic 0.x)", OPENLIT_PYTHON,
-            "uninstrumented (openai 2.x, anthropic 0.x)"),
+    Variant("uninstrumented (openai 2.x, anthropic 0.x)", OPENLIT_PYTHON, "uninstrumented (openai 2.x, anthropic 0.x)"),
     Variant("OpenLIT 1.45", OPENLIT_PYTHON, "uninstrumented (openai 2.x, anthropic 0.x)"),
     Variant("otel_agent (lean)", MAIN_PYTHON, "uninstrumented"),
-    Variant("anthropic SDK spans", MAIN_PYTHON, "uninstrumented",
-            ("anthropic_messages", "anthropic_stream_20", "anthropic_stream_200")),
+    Variant(
+        "anthropic SDK spans",
+        MAIN_PYTHON,
+        "uninstrumented",
+        ("anthropic_messages", "anthropic_stream_20", "anthropic_stream_200"),
+    ),
 )
 
 
@@ -81,61 +90,163 @@ VARIANTS = (  # in order of importance: a --quick run out of budget drops the la
 # worker: runs inside one variant's process (and its venv); imports only what that variant has
 # ======================================================================================================================
 def _payloads(chunks: int) -> dict[str, bytes]:
-    usage = {"prompt_tokens": 1117, "completion_tokens": 146, "total_tokens": 1263,
-             "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
-             "completion_tokens_details": {"reasoning_tokens": 64, "audio_tokens": 0,
-                                           "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
-    chat = {"id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "object": "chat.completion", "created": 1741569952,
-            "model": "gpt-5.4-mini-2026-03-17", "service_tier": "default", "system_fingerprint": "fp_06737a9306",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "The capital of France is Paris.",
-                                                 "refusal": None, "annotations": []},
-                         "logprobs": None, "finish_reason": "stop"}], "usage": usage}
-    base = {"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": 1741569952,
-            "model": "gpt-5.4-mini-2026-03-17", "system_fingerprint": "fp_06737a9306"}
-    events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                    "logprobs": None, "finish_reason": None}], "usage": None}]
-    events += [{**base, "choices": [{"index": 0, "delta": {"content": f" w{i}"}, "logprobs": None,
-                                     "finish_reason": None}], "usage": None} for i in range(chunks)]
-    events += [{**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}],
-                "usage": None},
-               {**base, "choices": [], "usage": usage}]
+    usage = {
+        "prompt_tokens": 1117,
+        "completion_tokens": 146,
+        "total_tokens": 1263,
+        "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 64,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+    chat = {
+        "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": "gpt-5.4-mini-2026-03-17",
+        "service_tier": "default",
+        "system_fingerprint": "fp_06737a9306",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "The capital of France is Paris.",
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": usage,
+    }
+    base = {
+        "id": "chatcmpl-stream",
+        "object": "chat.completion.chunk",
+        "created": 1741569952,
+        "model": "gpt-5.4-mini-2026-03-17",
+        "system_fingerprint": "fp_06737a9306",
+    }
+    events = [
+        {
+            **base,
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+            ],
+            "usage": None,
+        }
+    ]
+    events += [
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"content": f" w{i}"}, "logprobs": None, "finish_reason": None}],
+            "usage": None,
+        }
+        for i in range(chunks)
+    ]
+    events += [
+        {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}], "usage": None},
+        {**base, "choices": [], "usage": usage},
+    ]
     chat_sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
 
-    a_usage = {"input_tokens": 2095, "output_tokens": 503, "cache_creation_input_tokens": 1500,
-               "cache_read_input_tokens": 3000, "output_tokens_details": {"thinking_tokens": 312},
-               "service_tier": "standard"}
-    message = {"id": "msg_013Zva2CMHLNnXjNJJKqJ2EF", "type": "message", "role": "assistant",
-               "model": ANTHROPIC_MODEL, "stop_reason": "end_turn", "stop_sequence": None, "usage": a_usage,
-               "content": [{"type": "thinking", "thinking": "France's capital is Paris.",
-                            "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
-                           {"type": "text", "text": "The capital of France is Paris.", "citations": None}]}
+    a_usage = {
+        "input_tokens": 2095,
+        "output_tokens": 503,
+        "cache_creation_input_tokens": 1500,
+        "cache_read_input_tokens": 3000,
+        "output_tokens_details": {"thinking_tokens": 312},
+        "service_tier": "standard",
+    }
+    message = {
+        "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",
+        "type": "message",
+        "role": "assistant",
+        "model": ANTHROPIC_MODEL,
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": a_usage,
+        "content": [
+            {
+                "type": "thinking",
+                "thinking": "France's capital is Paris.",
+                "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
+            },
+            {"type": "text", "text": "The capital of France is Paris.", "citations": None},
+        ],
+    }
     start_usage = {k: v for k, v in a_usage.items() if k != "output_tokens_details"} | {"output_tokens": 1}
-    a_events = [("message_start", {"type": "message_start", "message": {
-        "id": "msg_01Stream", "type": "message", "role": "assistant", "content": [], "model": ANTHROPIC_MODEL,
-        "stop_reason": None, "stop_sequence": None, "usage": start_usage}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": "", "citations": None}})]
-    a_events += [("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                          "delta": {"type": "text_delta", "text": f" w{i}"}}) for i in range(chunks)]
-    a_events += [("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                 ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
-                                                                       "stop_sequence": None},
-                                    "usage": {"output_tokens": 503, "output_tokens_details": {"thinking_tokens": 312}}}),
-                 ("message_stop", {"type": "message_stop"})]
+    a_events = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_01Stream",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": ANTHROPIC_MODEL,
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": start_usage,
+                },
+            },
+        ),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": "", "citations": None},
+            },
+        ),
+    ]
+    a_events += [
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f" w{i}"}},
+        )
+        for i in range(chunks)
+    ]
+    a_events += [
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 503, "output_tokens_details": {"thinking_tokens": 312}},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
     message_sse = "".join(f"event: {k}\ndata: {json.dumps(d)}\n\n" for k, d in a_events)
-    return {"chat": json.dumps(chat).encode(), "chat_sse": chat_sse.encode(),
-            "message": json.dumps(message).encode(), "message_sse": message_sse.encode()}
+    return {
+        "chat": json.dumps(chat).encode(),
+        "chat_sse": chat_sse.encode(),
+        "message": json.dumps(message).encode(),
+        "message_sse": message_sse.encode(),
+    }
 
 
 class _Worker:
     def __init__(self, variant: str) -> None:
-        import openai
         import anthropic
+        import openai
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import InMemoryMetricReader
         from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-        from opentelemetry.sdk.trace.export import (BatchSpanProcessor, SimpleSpanProcessor, SpanExporter,
-                                                    SpanExportResult)
+        from opentelemetry.sdk.trace.export import (
+            BatchSpanProcessor,
+            SimpleSpanProcessor,
+            SpanExporter,
+            SpanExportResult,
+        )
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
         class Drop(SpanExporter):
@@ -206,14 +317,20 @@ class _Worker:
             return
         if v.startswith("otel_agent"):
             import logging
+
             logging.getLogger("otel_agent").setLevel(logging.ERROR)
             import otel_agent
+
             options = {} if v == "otel_agent" else {"trajectories": False, "cost": False, "gpu": "off"}
             otel_agent.instrument(tracer_provider=tp, meter_provider=mp, **options)
             from otel_agent import runtime
+
             pipeline = runtime.current().pipeline  # type: ignore[union-attr]
-            self.info["enrichments"] = {"trajectories": pipeline.trajectory is not None,
-                                        "cost": pipeline.cost is not None, "gpu": pipeline.gpu is not None}
+            self.info["enrichments"] = {
+                "trajectories": pipeline.trajectory is not None,
+                "cost": pipeline.cost is not None,
+                "gpu": pipeline.gpu is not None,
+            }
             return
         if v.startswith("official"):
             from opentelemetry.instrumentation.genai.anthropic import AnthropicInstrumentor
@@ -229,9 +346,25 @@ class _Worker:
             trace.set_tracer_provider(tp)
             metrics.set_meter_provider(mp)
             import openlit
-            openlit.init(collect_gpu_stats=False, disabled_instrumentors=[
-                "httpx", "requests", "urllib", "urllib3", "aiohttp-client", "asgi", "django", "fastapi", "flask",
-                "pyramid", "starlette", "falcon", "tornado"])
+
+            openlit.init(
+                collect_gpu_stats=False,
+                disabled_instrumentors=[
+                    "httpx",
+                    "requests",
+                    "urllib",
+                    "urllib3",
+                    "aiohttp-client",
+                    "asgi",
+                    "django",
+                    "fastapi",
+                    "flask",
+                    "pyramid",
+                    "starlette",
+                    "falcon",
+                    "tornado",
+                ],
+            )
             return
         else:
             raise SystemExit(f"unknown variant {v}")
@@ -259,36 +392,51 @@ class _Worker:
         if workload.startswith("openai"):
             stream = workload != "openai_chat"
             payload = self.payloads[int(workload.rsplit("_", 1)[1]) if stream else 20]
-            client = self.openai.OpenAI(api_key="sk-bench", max_retries=0, http_client=self._http(
-                self.openai, payload["chat_sse" if stream else "chat"],
-                "text/event-stream" if stream else "application/json"))
+            client = self.openai.OpenAI(
+                api_key="sk-bench",
+                max_retries=0,
+                http_client=self._http(
+                    self.openai,
+                    payload["chat_sse" if stream else "chat"],
+                    "text/event-stream" if stream else "application/json",
+                ),
+            )
             if not stream:
                 return lambda: client.chat.completions.create(model=OPENAI_MODEL, messages=messages)
 
             def openai_stream() -> None:
-                for _ in client.chat.completions.create(model=OPENAI_MODEL, messages=messages, stream=True,
-                                                        stream_options={"include_usage": True}):
+                for _ in client.chat.completions.create(
+                    model=OPENAI_MODEL, messages=messages, stream=True, stream_options={"include_usage": True}
+                ):
                     pass
+
             return openai_stream
         stream = workload != "anthropic_messages"
         payload = self.payloads[int(workload.rsplit("_", 1)[1]) if stream else 20]
         extra: dict[str, Any] = {}
         if self.variant == "anthropic SDK spans":
             extra["open_telemetry"] = {"tracer_provider": self.tracer_provider}
-        client = self.anthropic.Anthropic(api_key="sk-ant-bench", max_retries=0, http_client=self._http(
-            self.anthropic, payload["message_sse" if stream else "message"],
-            "text/event-stream" if stream else "application/json"), **extra)
+        client = self.anthropic.Anthropic(
+            api_key="sk-ant-bench",
+            max_retries=0,
+            http_client=self._http(
+                self.anthropic,
+                payload["message_sse" if stream else "message"],
+                "text/event-stream" if stream else "application/json",
+            ),
+            **extra,
+        )
         if not stream:
             return lambda: client.messages.create(model=ANTHROPIC_MODEL, max_tokens=1024, messages=messages)
 
         def anthropic_stream() -> None:
             for _ in client.messages.create(model=ANTHROPIC_MODEL, max_tokens=1024, messages=messages, stream=True):
                 pass
+
         return anthropic_stream
 
     # -- timing --------------------------------------------------------------------------------------------------
-    def measure(self, workload: str, pipeline: str, seconds: float, batches: int,
-                clock: str) -> tuple[float, float]:
+    def measure(self, workload: str, pipeline: str, seconds: float, batches: int, clock: str) -> tuple[float, float]:
         """(median µs per call, spans per call)."""
         import gc
 
@@ -314,8 +462,9 @@ class _Worker:
         return statistics.median(samples), spans
 
 
-def worker_main(variant: str, workloads: list[str], seconds: float, batches: int, clock: str,
-                result_file: Path) -> None:
+def worker_main(
+    variant: str, workloads: list[str], seconds: float, batches: int, clock: str, result_file: Path
+) -> None:
     worker = _Worker(variant)
     results: dict[str, dict[str, float]] = {}
     spans: dict[str, float] = {}
@@ -336,25 +485,57 @@ def _available(variant: Variant) -> str | None:
     """None when the variant can run, else why not."""
     if not variant.python.exists():
         return f"no venv ({variant.python.parent.parent.relative_to(ROOT)}): run benchmarks/setup_anchors.sh"
-    probe = {"official": "opentelemetry.instrumentation.genai.openai",
-             "OpenLLMetry": "opentelemetry.instrumentation.openai", "OpenLIT": "openlit"}
+    probe = {
+        "official": "opentelemetry.instrumentation.genai.openai",
+        "OpenLLMetry": "opentelemetry.instrumentation.openai",
+        "OpenLIT": "openlit",
+    }
     module = next((m for prefix, m in probe.items() if variant.name.startswith(prefix)), "openai")
-    done = subprocess.run([str(variant.python), "-c", f"import importlib.util, sys; "
-                           f"sys.exit(importlib.util.find_spec({module!r}) is None)"], capture_output=True)
+    done = subprocess.run(
+        [
+            str(variant.python),
+            "-c",
+            f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)",
+        ],
+        capture_output=True,
+    )
     return None if done.returncode == 0 else f"{module} is not installed in {variant.python}"
 
 
 def _run_worker(variant: Variant, seconds: float, batches: int, clock: str, timeout: float) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OTEL_SDK_DISABLED": "false", "PYTHONHASHSEED": "0",
-           "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
-    for name in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN",
-                 "ANTHROPIC_OPEN_TELEMETRY"):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OTEL_SDK_DISABLED": "false",
+        "PYTHONHASHSEED": "0",
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    for name in (
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "OTEL_SEMCONV_STABILITY_OPT_IN",
+        "ANTHROPIC_OPEN_TELEMETRY",
+    ):
         env.pop(name, None)
     with tempfile.TemporaryDirectory() as folder:
         result_file = Path(folder) / "result.json"
-        command = [str(variant.python), str(Path(__file__).resolve()), "--worker", variant.name,
-                   "--workloads", ",".join(variant.workloads), "--seconds", str(seconds), "--batches", str(batches),
-                   "--clock", clock, "--result-file", str(result_file)]
+        command = [
+            str(variant.python),
+            str(Path(__file__).resolve()),
+            "--worker",
+            variant.name,
+            "--workloads",
+            ",".join(variant.workloads),
+            "--seconds",
+            str(seconds),
+            "--batches",
+            str(batches),
+            "--clock",
+            clock,
+            "--result-file",
+            str(result_file),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, cwd=str(ROOT))
         except subprocess.TimeoutExpired:
@@ -372,8 +553,11 @@ def _fmt_us(us: float) -> str:
 def _cell(value: float | None, base: float | None) -> str:
     if value is None or base is None:
         return "—"
-    return f"+{value - base:.0f} µs ({value / base:.2f}x)" if value >= base else f"{value - base:.0f} µs " \
-                                                                                  f"({value / base:.2f}x)"
+    return (
+        f"+{value - base:.0f} µs ({value / base:.2f}x)"
+        if value >= base
+        else f"{value - base:.0f} µs ({value / base:.2f}x)"
+    )
 
 
 def _per_chunk(values: dict[str, float], base: dict[str, float], sdk: str) -> tuple[str, str]:
@@ -386,20 +570,41 @@ def _per_chunk(values: dict[str, float], base: dict[str, float], sdk: str) -> tu
     return f"{chunk:+.1f} µs", f"{added_short - 20 * chunk:+.0f} µs"
 
 
-def render(medians: dict[str, dict[str, dict[str, float]]], spans: dict[str, dict[str, float]],
-           skipped: dict[str, str], info: dict[str, Any], rounds: int, elapsed: float,
-           spread: dict[str, float], clock: str) -> str:
+def render(
+    medians: dict[str, dict[str, dict[str, float]]],
+    spans: dict[str, dict[str, float]],
+    skipped: dict[str, str],
+    info: dict[str, Any],
+    rounds: int,
+    elapsed: float,
+    spread: dict[str, float],
+    clock: str,
+) -> str:
     clock_text = "process CPU time" if clock == "cpu" else "wall time"
-    out = [f"# otel-agent overhead ({rounds} alternating round(s), {clock_text}, {elapsed:.0f} s, Python "
-           f"{sys.version.split()[0]}, {os.cpu_count()} cores)", ""]
-    columns = ["OpenAI chat", "Anthropic messages", "OpenAI stream 20", "OpenAI stream 200", "Anthropic stream 20",
-               "Anthropic stream 200"]
-    for pipeline, title in (("batch", "BatchSpanProcessor + dropping exporter"),
-                            ("simple", "SimpleSpanProcessor + InMemorySpanExporter")):
-        out += [f"## {title}", "",
-                "| variant | spans/call | " + " | ".join(columns) + " | per OpenAI chunk | OpenAI stream besides "
-                "chunks | per Anthropic chunk | Anthropic stream besides chunks |",
-                "|---" * (len(columns) + 6) + "|"]
+    out = [
+        f"# otel-agent overhead ({rounds} alternating round(s), {clock_text}, {elapsed:.0f} s, Python "
+        f"{sys.version.split()[0]}, {os.cpu_count()} cores)",
+        "",
+    ]
+    columns = [
+        "OpenAI chat",
+        "Anthropic messages",
+        "OpenAI stream 20",
+        "OpenAI stream 200",
+        "Anthropic stream 20",
+        "Anthropic stream 200",
+    ]
+    for pipeline, title in (
+        ("batch", "BatchSpanProcessor + dropping exporter"),
+        ("simple", "SimpleSpanProcessor + InMemorySpanExporter"),
+    ):
+        out += [
+            f"## {title}",
+            "",
+            "| variant | spans/call | " + " | ".join(columns) + " | per OpenAI chunk | OpenAI stream besides "
+            "chunks | per Anthropic chunk | Anthropic stream besides chunks |",
+            "|---" * (len(columns) + 6) + "|",
+        ]
         for variant in VARIANTS:
             if variant.name in skipped:
                 continue
@@ -416,13 +621,19 @@ def render(medians: dict[str, dict[str, dict[str, float]]], spans: dict[str, dic
                 cells += [*_per_chunk(values, base, "openai"), *_per_chunk(values, base, "anthropic")]
             out.append(f"| {variant.name} | {span_text} | " + " | ".join(cells) + " |")
         out.append("")
-    out += ["Cells: added time per call against the variant's baseline (the uninstrumented row of the same SDK "
-            "versions), and the ratio. Per chunk = (added on the 200-chunk stream − added on the 20-chunk stream) "
-            "/ 180; 'besides chunks' = what a stream costs once, apart from its chunks.", ""]
+    out += [
+        "Cells: added time per call against the variant's baseline (the uninstrumented row of the same SDK "
+        "versions), and the ratio. Per chunk = (added on the 200-chunk stream − added on the 20-chunk stream) "
+        "/ 180; 'besides chunks' = what a stream costs once, apart from its chunks.",
+        "",
+    ]
     if spread:
-        out.append("Round-to-round spread of the uninstrumented OpenAI chat time (max/min over rounds): " + ", ".join(
-            f"{k} {v:.2f}x" for k, v in spread.items()) + ". Absolute times drift with machine load; ratios taken "
-            "in one run hold better.")
+        out.append(
+            "Round-to-round spread of the uninstrumented OpenAI chat time (max/min over rounds): "
+            + ", ".join(f"{k} {v:.2f}x" for k, v in spread.items())
+            + ". Absolute times drift with machine load; ratios taken "
+            "in one run hold better."
+        )
         out.append("")
     for name, details in info.items():
         out.append(f"- {name}: {json.dumps(details, sort_keys=True)}")
@@ -433,15 +644,22 @@ def render(medians: dict[str, dict[str, dict[str, float]]], spans: dict[str, dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="2 rounds, short timings, and a 170 s budget: rounds that would not fit are dropped")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 rounds, short timings, and a 170 s budget: rounds that would not fit are dropped",
+    )
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None, help="timed seconds per workload and pipeline")
     parser.add_argument("--batches", type=int, default=None, help="timed batches per workload and pipeline")
     parser.add_argument("--budget", type=float, default=None, help="stop starting rounds after this many seconds")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="cpu: the process's CPU time (all its threads; robust to other load on the machine, "
-                             "the default); wall: elapsed time")
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu: the process's CPU time (all its threads; robust to other load on the machine, "
+        "the default); wall: elapsed time",
+    )
     parser.add_argument("--variants", default="", help="comma list of variant names to run (default: all present)")
     parser.add_argument("--output", type=Path, default=None, help="also write the markdown table here")
     parser.add_argument("--json", type=Path, default=None, help="also write raw per-round numbers here")
@@ -451,8 +669,9 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.worker:
-        worker_main(args.worker, args.workloads.split(","), args.seconds or 0.2, args.batches or 5, args.clock,
-                    args.result_file)
+        worker_main(
+            args.worker, args.workloads.split(","), args.seconds or 0.2, args.batches or 5, args.clock, args.result_file
+        )
         return
 
     rounds = args.rounds or (2 if args.quick else 5)
@@ -492,8 +711,12 @@ def main() -> None:
                 break
             workers_run += 1
             result = _run_worker(variant, seconds, batches, args.clock, timeout=300)
-            print(f"round {round_index + 1}/{rounds} {variant.name}: "
-                  f"{'error: ' + result['error'] if 'error' in result else 'ok'}", file=sys.stderr, flush=True)
+            print(
+                f"round {round_index + 1}/{rounds} {variant.name}: "
+                f"{'error: ' + result['error'] if 'error' in result else 'ok'}",
+                file=sys.stderr,
+                flush=True,
+            )
             if "error" in result:
                 skipped.setdefault(variant.name, f"failed: {result['error']}")
                 continue
@@ -506,8 +729,10 @@ def main() -> None:
     for name, results in per_round.items():
         if not results or name in skipped:
             continue
-        medians[name] = {w: {p: statistics.median(r["results"][w][p] for r in results) for p in PIPELINES}
-                         for w in results[0]["results"]}
+        medians[name] = {
+            w: {p: statistics.median(r["results"][w][p] for r in results) for p in PIPELINES}
+            for w in results[0]["results"]
+        }
         spans[name] = results[0]["spans_per_call"]
         if name.startswith("uninstrumented") and len(results) > 1:
             chat = [r["results"]["openai_chat"]["batch"] for r in results]

@@ -78,10 +78,16 @@ def instrument(**options: Any) -> None:
     otel_agent.uninstrument()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(Drop())
-    otel_agent.instrument(tracer_provider=tracer_provider,
-                          meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]),
-                          cost=False, gpu="off", run_idle_timeout_s=3600, max_inferred_runs=100_000,
-                          providers=("openai",), **options)
+    otel_agent.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]),
+        cost=False,
+        gpu="off",
+        run_idle_timeout_s=3600,
+        max_inferred_runs=100_000,
+        providers=("openai",),
+        **options,
+    )
 
 
 # -- 1 and 2: the tracker alone -------------------------------------------------------------------------------------
@@ -89,14 +95,18 @@ def middle(length: int, old_words: int) -> tuple[Message, ...]:
     """Shared history between the first message and the last two: (assistant call, tool result) pairs."""
     pairs: list[Message] = []
     for k in range(length // 2 + 1):
-        pairs.append(Message("assistant", text=words(old_words, k),
-                             tool_calls=(ToolCall(f"old_{k}", "search", f'{{"q": "{k}"}}'),)))
+        pairs.append(
+            Message(
+                "assistant", text=words(old_words, k), tool_calls=(ToolCall(f"old_{k}", "search", f'{{"q": "{k}"}}'),)
+            )
+        )
         pairs.append(Message("tool", tool_results=(ToolResult(f"old_{k}", words(old_words, k + 1)),)))
-    return tuple(pairs[len(pairs) - length:]) if length else ()
+    return tuple(pairs[len(pairs) - length :]) if length else ()
 
 
-def tracker_turn_us(length: int, samples: int, explicit: bool, old_words: int = 40,
-                    new_words: int = 40) -> tuple[float, float]:
+def tracker_turn_us(
+    length: int, samples: int, explicit: bool, old_words: int = 40, new_words: int = 40
+) -> tuple[float, float]:
     """Median µs per tracked turn at `length` messages, and the median number of messages read."""
     instrument()
     rt = runtime.current()
@@ -107,13 +117,27 @@ def tracker_turn_us(length: int, samples: int, explicit: bool, old_words: int = 
     reads: list[int] = []
 
     def request(messages: tuple[Message, ...]) -> TurnRequest:
-        return TurnRequest(provider="openai", operation="chat", model="small", server_address="api.openai.com",
-                           server_port=443, stream=False, messages=Counting(messages), tool_names=("search",),
-                           api="chat.completions")
+        return TurnRequest(
+            provider="openai",
+            operation="chat",
+            model="small",
+            server_address="api.openai.com",
+            server_port=443,
+            stream=False,
+            messages=Counting(messages),
+            tool_names=("search",),
+            api="chat.completions",
+        )
 
     def response(tag: str, text: str) -> TurnResponse:
-        return TurnResponse(id=tag, model="small", finish_reasons=("tool_calls",), usage=Usage(1000, 50), text=text,
-                            tool_calls=(ToolCall(tag, "search", f'{{"q": "{tag}"}}'),))
+        return TurnResponse(
+            id=tag,
+            model="small",
+            finish_reasons=("tool_calls",),
+            usage=Usage(1000, 50),
+            text=text,
+            tool_calls=(ToolCall(tag, "search", f'{{"q": "{tag}"}}'),),
+        )
 
     gc.collect()
     for i in range(samples):
@@ -144,12 +168,25 @@ def tracker_turn_us(length: int, samples: int, explicit: bool, old_words: int = 
 
 # -- 3: the real SDK ------------------------------------------------------------------------------------------------
 def sdk_messages(length: int, tag: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"role": "system", "content": "You are a research agent."},
-                                 {"role": "user", "content": f"task {tag}: " + words(40)}]
+    out: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are a research agent."},
+        {"role": "user", "content": f"task {tag}: " + words(40)},
+    ]
     k = 0
     while len(out) < length - 1:  # the setup call's answer and its tool result follow
-        out.append({"role": "assistant", "content": None, "tool_calls": [
-            {"id": f"old_{k}", "type": "function", "function": {"name": "search", "arguments": f'{{"q": "{k}"}}'}}]})
+        out.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"old_{k}",
+                        "type": "function",
+                        "function": {"name": "search", "arguments": f'{{"q": "{k}"}}'},
+                    }
+                ],
+            }
+        )
         out.append({"role": "tool", "tool_call_id": f"old_{k}", "content": words(40, k)})
         k += 1
     if len(out) > length - 2:
@@ -161,13 +198,36 @@ def handler(request: httpx2.Request) -> httpx2.Response:
     body = json.loads(request.content)
     n = len(body["messages"])
     tokens = int(len(request.content) / 4)
-    return httpx2.Response(200, json={
-        "id": f"chatcmpl-{n}", "object": "chat.completion", "created": 1741569952, "model": "gpt-5.4-mini-2026-03-17",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "logprobs": None, "message": {
-            "role": "assistant", "content": None, "refusal": None, "annotations": [], "tool_calls": [
-                {"id": f"call_{time.perf_counter_ns()}", "type": "function",
-                 "function": {"name": "search", "arguments": f'{{"q": "{n}"}}'}}]}}],
-        "usage": {"prompt_tokens": tokens, "completion_tokens": 20, "total_tokens": tokens + 20}})
+    return httpx2.Response(
+        200,
+        json={
+            "id": f"chatcmpl-{n}",
+            "object": "chat.completion",
+            "created": 1741569952,
+            "model": "gpt-5.4-mini-2026-03-17",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "logprobs": None,
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "refusal": None,
+                        "annotations": [],
+                        "tool_calls": [
+                            {
+                                "id": f"call_{time.perf_counter_ns()}",
+                                "type": "function",
+                                "function": {"name": "search", "arguments": f'{{"q": "{n}"}}'},
+                            }
+                        ],
+                    },
+                }
+            ],
+            "usage": {"prompt_tokens": tokens, "completion_tokens": 20, "total_tokens": tokens + 20},
+        },
+    )
 
 
 TOOLS = [{"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}}]
@@ -183,6 +243,7 @@ def timed(part: str, function: Callable[..., Any]) -> Callable[..., Any]:
             return function(*args, **kwargs)
         finally:
             PARTS[part] = PARTS.get(part, 0) + time.thread_time_ns() - started
+
     return wrapper
 
 
@@ -203,8 +264,9 @@ def measure_parts() -> None:
 def sdk_call(length: int, samples: int) -> dict[str, float]:
     """Median wall ms of an instrumented SDK call, and median CPU µs of each otel-agent part inside it."""
     instrument()
-    client = openai.OpenAI(api_key="sk-bench", max_retries=0,
-                           http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    client = openai.OpenAI(
+        api_key="sk-bench", max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(handler))
+    )
     found: dict[str, list[float]] = {"call": [], "read": [], "telemetry": [], "tracking": []}
     gc.collect()
     for i in range(samples):
@@ -250,29 +312,48 @@ def main() -> None:
     for length in lengths:
         inferred, read = tracker_turn_us(length, samples, explicit=False)
         explicit, _ = tracker_turn_us(length, samples, explicit=True)
-        rows.append((length, f"{int(length * 40 * TOKENS_PER_WORD):,}", f"{inferred:.0f}", f"{explicit:.0f}",
-                     f"{read:.0f}"))
-    table("1. Tracker per turn vs context length (2 new messages per turn, ~40 words per message)",
-          ("messages", "~tokens/request", "inferred µs", "explicit µs", "msgs read"), rows)
+        rows.append(
+            (length, f"{int(length * 40 * TOKENS_PER_WORD):,}", f"{inferred:.0f}", f"{explicit:.0f}", f"{read:.0f}")
+        )
+    table(
+        "1. Tracker per turn vs context length (2 new messages per turn, ~40 words per message)",
+        ("messages", "~tokens/request", "inferred µs", "explicit µs", "msgs read"),
+        rows,
+    )
 
     rows = []
     for size in sizes:
         old, _ = tracker_turn_us(50, samples, explicit=False, old_words=size, new_words=40)
         new, _ = tracker_turn_us(50, samples, explicit=False, old_words=40, new_words=size)
         rows.append((size, f"{int(50 * size * TOKENS_PER_WORD):,}", f"{old:.0f}", f"{new:.0f}"))
-    table("2. Tracker per turn (inferred) vs words per message, 50 messages",
-          ("words/msg", "~tokens/request (old)", "old grows µs", "new grows µs"), rows)
+    table(
+        "2. Tracker per turn (inferred) vs words per message, 50 messages",
+        ("words/msg", "~tokens/request (old)", "old grows µs", "new grows µs"),
+        rows,
+    )
 
     measure_parts()
     rows = []
     for length in sdk_lengths:
         parts = sdk_call(length, sdk_samples)
-        rows.append((length, f"{parts['call']:.1f}", f"{parts['read']:.0f}", f"{parts['telemetry']:.0f}",
-                     f"{parts['tracking']:.0f}"))
-    table("3. Instrumented OpenAI SDK call over MockTransport vs context length (otel-agent parts: CPU µs per call)",
-          ("messages", "SDK call ms", "read request µs", "spans+metrics µs", "tracking µs"), rows)
-    print(f"\n({time.monotonic() - started:.0f} s; medians of {samples} turns per cell in 1-2, "
-          f"{sdk_samples} calls per cell in 3; noisy on a shared CPU)")
+        rows.append(
+            (
+                length,
+                f"{parts['call']:.1f}",
+                f"{parts['read']:.0f}",
+                f"{parts['telemetry']:.0f}",
+                f"{parts['tracking']:.0f}",
+            )
+        )
+    table(
+        "3. Instrumented OpenAI SDK call over MockTransport vs context length (otel-agent parts: CPU µs per call)",
+        ("messages", "SDK call ms", "read request µs", "spans+metrics µs", "tracking µs"),
+        rows,
+    )
+    print(
+        f"\n({time.monotonic() - started:.0f} s; medians of {samples} turns per cell in 1-2, "
+        f"{sdk_samples} calls per cell in 3; noisy on a shared CPU)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,13 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest  # noqa: E402
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue  # noqa: E402
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status  # noqa: E402
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from otel_agent.stack import Stack  # noqa: E402
-from otel_agent.stack.clients import Jaeger, wait_for  # noqa: E402
-from otel_agent.stack.synthetic import SyntheticAgentTelemetry, scenario  # noqa: E402
+from otel_agent_tools.stack import Stack
+from otel_agent_tools.stack.clients import Jaeger, wait_for
+from otel_agent_tools.stack.synthetic import SyntheticAgentTelemetry, scenario
 
 SPANS_PER_TRACE = 5
 TRACES_PER_REQUEST = 100
@@ -62,28 +62,52 @@ def build_request(rng: random.Random, service: str) -> bytes:
         trace_id = rng.randbytes(16)
         root_id = rng.randbytes(8)
         start = now - 2_000_000_000
-        root = ss.spans.add(trace_id=trace_id, span_id=root_id, name="invoke_agent bench-agent",
-                            kind=Span.SPAN_KIND_INTERNAL, start_time_unix_nano=start, end_time_unix_nano=now)
-        root.attributes.extend([_kv("gen_ai.operation.name", "invoke_agent"), _kv("gen_ai.agent.name", "bench-agent"),
-                                _kv("otel_agent.run.turns", 2), _kv("otel_agent.run.cost", 0.01),
-                                _kv("otel_agent.run.outcome", "success")])
+        root = ss.spans.add(
+            trace_id=trace_id,
+            span_id=root_id,
+            name="invoke_agent bench-agent",
+            kind=Span.SPAN_KIND_INTERNAL,
+            start_time_unix_nano=start,
+            end_time_unix_nano=now,
+        )
+        root.attributes.extend(
+            [
+                _kv("gen_ai.operation.name", "invoke_agent"),
+                _kv("gen_ai.agent.name", "bench-agent"),
+                _kv("otel_agent.run.turns", 2),
+                _kv("otel_agent.run.cost", 0.01),
+                _kv("otel_agent.run.outcome", "success"),
+            ]
+        )
         for i in range(SPANS_PER_TRACE - 1):
             chat = i % 2 == 0
-            span = ss.spans.add(trace_id=trace_id, span_id=rng.randbytes(8), parent_span_id=root_id,
-                                name="chat small-model" if chat else "execute_tool search",
-                                kind=Span.SPAN_KIND_CLIENT if chat else Span.SPAN_KIND_INTERNAL,
-                                start_time_unix_nano=start + i * 400_000_000,
-                                end_time_unix_nano=start + (i + 1) * 400_000_000)
+            span = ss.spans.add(
+                trace_id=trace_id,
+                span_id=rng.randbytes(8),
+                parent_span_id=root_id,
+                name="chat small-model" if chat else "execute_tool search",
+                kind=Span.SPAN_KIND_CLIENT if chat else Span.SPAN_KIND_INTERNAL,
+                start_time_unix_nano=start + i * 400_000_000,
+                end_time_unix_nano=start + (i + 1) * 400_000_000,
+            )
             span.status.code = Status.STATUS_CODE_OK
             if chat:
-                span.attributes.extend([
-                    _kv("gen_ai.operation.name", "chat"), _kv("gen_ai.request.model", "small-model"),
-                    _kv("gen_ai.agent.name", "bench-agent"), _kv("gen_ai.usage.input_tokens", 1200),
-                    _kv("gen_ai.usage.output_tokens", 300), _kv("otel_agent.turn.index", i // 2),
-                    _kv("otel_agent.turn.wasted", False), _kv("gen_ai.usage.cost.amount", 0.005)])
+                span.attributes.extend(
+                    [
+                        _kv("gen_ai.operation.name", "chat"),
+                        _kv("gen_ai.request.model", "small-model"),
+                        _kv("gen_ai.agent.name", "bench-agent"),
+                        _kv("gen_ai.usage.input_tokens", 1200),
+                        _kv("gen_ai.usage.output_tokens", 300),
+                        _kv("otel_agent.turn.index", i // 2),
+                        _kv("otel_agent.turn.wasted", False),
+                        _kv("gen_ai.usage.cost.amount", 0.005),
+                    ]
+                )
             else:
-                span.attributes.extend([_kv("gen_ai.operation.name", "execute_tool"),
-                                        _kv("gen_ai.tool.name", "search")])
+                span.attributes.extend(
+                    [_kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", "search")]
+                )
     return request.SerializeToString()
 
 
@@ -140,8 +164,12 @@ def send_step(host: str, port: int, payloads: list[bytes], rate: float, seconds:
     for t in pool:
         t.join()
     elapsed = time.monotonic() - start
-    return {"sent_spans": state["sent"], "failed_spans": state["failed"], "elapsed_s": elapsed,
-            "achieved_spans_per_s": state["sent"] / elapsed}
+    return {
+        "sent_spans": state["sent"],
+        "failed_spans": state["failed"],
+        "elapsed_s": elapsed,
+        "achieved_spans_per_s": state["sent"] / elapsed,
+    }
 
 
 def throughput(stack: Stack, steps: list[int], seconds: float, threads: int) -> list[dict]:
@@ -158,8 +186,10 @@ def throughput(stack: Stack, steps: list[int], seconds: float, threads: int) -> 
 
         def drained() -> bool:
             sent = scrape(e.collector_telemetry, "otelcol_exporter_sent_spans") - before["otelcol_exporter_sent_spans"]
-            accepted = scrape(e.collector_telemetry, "otelcol_receiver_accepted_spans") \
+            accepted = (
+                scrape(e.collector_telemetry, "otelcol_receiver_accepted_spans")
                 - before["otelcol_receiver_accepted_spans"]
+            )
             return sent >= accepted
 
         try:
@@ -170,34 +200,56 @@ def throughput(stack: Stack, steps: list[int], seconds: float, threads: int) -> 
         after = {k: scrape(e.collector_telemetry, k) for k in COLLECTOR_COUNTERS}
         delta = {k: after[k] - before[k] for k in COLLECTOR_COUNTERS}
         jaeger_got = scrape(jaeger_metrics, "otelcol_receiver_accepted_spans") - jaeger_before
-        dropped = delta["otelcol_receiver_refused_spans"] + delta["otelcol_exporter_send_failed_spans"] \
-            + delta["otelcol_exporter_enqueue_failed_spans"] + step["failed_spans"]
-        ok = (step["achieved_spans_per_s"] >= 0.95 * rate and dropped == 0
-              and jaeger_got >= delta["otelcol_exporter_sent_spans"] > 0)
-        row = {"target_spans_per_s": rate, **step, **delta, "jaeger_accepted_spans": jaeger_got,
-               "dropped_spans": dropped, "ok": ok}
+        dropped = (
+            delta["otelcol_receiver_refused_spans"]
+            + delta["otelcol_exporter_send_failed_spans"]
+            + delta["otelcol_exporter_enqueue_failed_spans"]
+            + step["failed_spans"]
+        )
+        ok = (
+            step["achieved_spans_per_s"] >= 0.95 * rate
+            and dropped == 0
+            and jaeger_got >= delta["otelcol_exporter_sent_spans"] > 0
+        )
+        row = {
+            "target_spans_per_s": rate,
+            **step,
+            **delta,
+            "jaeger_accepted_spans": jaeger_got,
+            "dropped_spans": dropped,
+            "ok": ok,
+        }
         results.append(row)
-        print(f"  target {rate:>7} spans/s: achieved {step['achieved_spans_per_s']:>9.0f}, "
-              f"collector accepted {delta['otelcol_receiver_accepted_spans']:.0f} "
-              f"refused {delta['otelcol_receiver_refused_spans']:.0f}, exported {delta['otelcol_exporter_sent_spans']:.0f} "
-              f"failed {delta['otelcol_exporter_send_failed_spans'] + delta['otelcol_exporter_enqueue_failed_spans']:.0f}, "
-              f"Jaeger accepted {jaeger_got:.0f} -> {'ok' if ok else 'NOT sustained'}", flush=True)
+        print(
+            f"  target {rate:>7} spans/s: achieved {step['achieved_spans_per_s']:>9.0f}, "
+            f"collector accepted {delta['otelcol_receiver_accepted_spans']:.0f} "
+            f"refused {delta['otelcol_receiver_refused_spans']:.0f}, exported {delta['otelcol_exporter_sent_spans']:.0f} "
+            f"failed {delta['otelcol_exporter_send_failed_spans'] + delta['otelcol_exporter_enqueue_failed_spans']:.0f}, "
+            f"Jaeger accepted {jaeger_got:.0f} -> {'ok' if ok else 'NOT sustained'}",
+            flush=True,
+        )
         if not ok:
             break
     return results
 
 
-COLLECTOR_COUNTERS = ("otelcol_receiver_accepted_spans", "otelcol_receiver_refused_spans",
-                      "otelcol_exporter_sent_spans", "otelcol_exporter_send_failed_spans",
-                      "otelcol_exporter_enqueue_failed_spans")
+COLLECTOR_COUNTERS = (
+    "otelcol_receiver_accepted_spans",
+    "otelcol_receiver_refused_spans",
+    "otelcol_exporter_sent_spans",
+    "otelcol_exporter_send_failed_spans",
+    "otelcol_exporter_enqueue_failed_spans",
+)
 
 
 def queryable_delay(stack: Stack, runs: int) -> dict[str, dict[str, float]]:
     jaeger = Jaeger(stack.endpoints.jaeger_query)
     results = {}
-    for label, delay_ms, flush in (("sdk default (5 s batch delay)", 5000, False),
-                                   ("sdk 200 ms batch delay", 200, False),
-                                   ("sdk force_flush at run end", 5000, True)):
+    for label, delay_ms, flush in (
+        ("sdk default (5 s batch delay)", 5000, False),
+        ("sdk 200 ms batch delay", 200, False),
+        ("sdk force_flush at run end", 5000, True),
+    ):
         emitter = SyntheticAgentTelemetry(stack.endpoints.otlp_http, "bench-delay", span_schedule_delay_ms=delay_ms)
         delays = []
         for _ in range(runs):
@@ -208,10 +260,17 @@ def queryable_delay(stack: Stack, runs: int) -> dict[str, dict[str, float]]:
             delays.append((time.time_ns() - run.end_time_ns) / 1e9)
             time.sleep(0.3)
         emitter.shutdown()
-        results[label] = {"median_s": statistics.median(delays), "max_s": max(delays), "min_s": min(delays),
-                          "runs": runs}
-        print(f"  {label:<32} median {results[label]['median_s']:.2f}s  min {results[label]['min_s']:.2f}s  "
-              f"max {results[label]['max_s']:.2f}s", flush=True)
+        results[label] = {
+            "median_s": statistics.median(delays),
+            "max_s": max(delays),
+            "min_s": min(delays),
+            "runs": runs,
+        }
+        print(
+            f"  {label:<32} median {results[label]['median_s']:.2f}s  min {results[label]['min_s']:.2f}s  "
+            f"max {results[label]['max_s']:.2f}s",
+            flush=True,
+        )
     return results
 
 
@@ -224,8 +283,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
-    with Stack(collector_env={"OTEL_AGENT_COLLECTOR_MEMORY_LIMIT_MIB": "1536",
-                              "OTEL_AGENT_COLLECTOR_MEMORY_SPIKE_MIB": "384"}) as stack:
+    with Stack(
+        collector_env={"OTEL_AGENT_COLLECTOR_MEMORY_LIMIT_MIB": "1536", "OTEL_AGENT_COLLECTOR_MEMORY_SPIKE_MIB": "384"}
+    ) as stack:
         print(f"stack up in {stack.workdir} (cores: {os.cpu_count()})", flush=True)
         print("throughput (single-node collector -> Jaeger memory store):", flush=True)
         rows = throughput(stack, steps, args.seconds, args.threads)

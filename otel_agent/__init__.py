@@ -1,7 +1,7 @@
 """otel-agent: OpenTelemetry for LLM agents.
 
-    import otel_agent
-    otel_agent.instrument(service_name="support-agent")
+import otel_agent
+otel_agent.instrument(service_name="support-agent")
 """
 
 from __future__ import annotations

@@ -71,44 +71,108 @@ class Options:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("service_name", "OTEL_AGENT_SERVICE_NAME", str,
-           "`service.name` of the providers otel-agent sets up (else `OTEL_SERVICE_NAME`, else `otel-agent`)."),
-    Option("capture_content", "OTEL_AGENT_CAPTURE_CONTENT", parse_content_mode,
-           "Message content capture: `false`/`true` or `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT`. "
-           "Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else off."),
-    Option("content_max_chars", "OTEL_AGENT_CONTENT_MAX_CHARS", int,
-           "Size cap of each captured content attribute, in characters (default 16384)."),
-    Option("providers", "OTEL_AGENT_PROVIDERS", _str_tuple,
-           "Comma list of what to instrument: `openai`, `anthropic`, `mcp` (default all present)."),
-    Option("suppress_anthropic_native_spans", "OTEL_AGENT_SUPPRESS_ANTHROPIC_NATIVE_SPANS", _bool,
-           "Suppress the anthropic SDK's own `anthropic.messages.create` span for calls otel-agent records, so one "
-           "call is one span (default true)."),
-    Option("exporter", "OTEL_AGENT_EXPORTER", str,
-           "When otel-agent sets up providers: `auto` (OTLP when `OTEL_EXPORTER_OTLP_*ENDPOINT` is set, else the local "
-           "OTLP-JSON file), `otlp`, `file`, `console`, `none`. `OTEL_TRACES_EXPORTER`/`OTEL_METRICS_EXPORTER` win."),
-    Option("file_path", "OTEL_AGENT_FILE_PATH", str,
-           "Folder of the OTLP-JSON file exporter (default `otel-agent-telemetry`)."),
-    Option("trajectories", "OTEL_AGENT_TRAJECTORIES", _bool,
-           "Follow agent runs, turns, tools, waste and escalations (default true)."),
-    Option("run_idle_timeout_s", "OTEL_AGENT_RUN_IDLE_TIMEOUT", float,
-           "Seconds without a turn after which an inferred run ends (default 30)."),
-    Option("run_memory_turns", "OTEL_AGENT_RUN_MEMORY_TURNS", int,
-           "Per run, how many recent turns' fingerprints are kept for repeat detection (default 64)."),
-    Option("max_inferred_runs", "OTEL_AGENT_MAX_INFERRED_RUNS", int,
-           "Most inferred runs tracked at once; the least recently used ends first (default 1024)."),
-    Option("stagnation_window", "OTEL_AGENT_STAGNATION_WINDOW", int,
-           "Wasted turns in a row that make a run stagnate (default 2)."),
-    Option("model_tiers", "OTEL_AGENT_MODEL_TIERS", _tiers,
-           "Model tiers for escalation, `model=tier,...` (higher is larger); default: by list price."),
+    Option(
+        "service_name",
+        "OTEL_AGENT_SERVICE_NAME",
+        str,
+        "`service.name` of the providers otel-agent sets up (else `OTEL_SERVICE_NAME`, else `otel-agent`).",
+    ),
+    Option(
+        "capture_content",
+        "OTEL_AGENT_CAPTURE_CONTENT",
+        parse_content_mode,
+        "Message content capture: `false`/`true` or `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT`. "
+        "Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else off.",
+    ),
+    Option(
+        "content_max_chars",
+        "OTEL_AGENT_CONTENT_MAX_CHARS",
+        int,
+        "Size cap of each captured content attribute, in characters (default 16384).",
+    ),
+    Option(
+        "providers",
+        "OTEL_AGENT_PROVIDERS",
+        _str_tuple,
+        "Comma list of what to instrument: `openai`, `anthropic`, `mcp` (default all present).",
+    ),
+    Option(
+        "suppress_anthropic_native_spans",
+        "OTEL_AGENT_SUPPRESS_ANTHROPIC_NATIVE_SPANS",
+        _bool,
+        "Suppress the anthropic SDK's own `anthropic.messages.create` span for calls otel-agent records, so one "
+        "call is one span (default true).",
+    ),
+    Option(
+        "exporter",
+        "OTEL_AGENT_EXPORTER",
+        str,
+        "When otel-agent sets up providers: `auto` (OTLP when `OTEL_EXPORTER_OTLP_*ENDPOINT` is set, else the local "
+        "OTLP-JSON file), `otlp`, `file`, `console`, `none`. `OTEL_TRACES_EXPORTER`/`OTEL_METRICS_EXPORTER` win.",
+    ),
+    Option(
+        "file_path",
+        "OTEL_AGENT_FILE_PATH",
+        str,
+        "Folder of the OTLP-JSON file exporter (default `otel-agent-telemetry`).",
+    ),
+    Option(
+        "trajectories",
+        "OTEL_AGENT_TRAJECTORIES",
+        _bool,
+        "Follow agent runs, turns, tools, waste and escalations (default true).",
+    ),
+    Option(
+        "run_idle_timeout_s",
+        "OTEL_AGENT_RUN_IDLE_TIMEOUT",
+        float,
+        "Seconds without a turn after which an inferred run ends (default 30).",
+    ),
+    Option(
+        "run_memory_turns",
+        "OTEL_AGENT_RUN_MEMORY_TURNS",
+        int,
+        "Per run, how many recent turns' fingerprints are kept for repeat detection (default 64).",
+    ),
+    Option(
+        "max_inferred_runs",
+        "OTEL_AGENT_MAX_INFERRED_RUNS",
+        int,
+        "Most inferred runs tracked at once; the least recently used ends first (default 1024).",
+    ),
+    Option(
+        "stagnation_window",
+        "OTEL_AGENT_STAGNATION_WINDOW",
+        int,
+        "Wasted turns in a row that make a run stagnate (default 2).",
+    ),
+    Option(
+        "model_tiers",
+        "OTEL_AGENT_MODEL_TIERS",
+        _tiers,
+        "Model tiers for escalation, `model=tier,...` (higher is larger); default: by list price.",
+    ),
     Option("cost", "OTEL_AGENT_COST", _bool, "Price every call (default true)."),
-    Option("prices_file", "OTEL_AGENT_PRICES_FILE", str,
-           "YAML/JSON file of user prices per million tokens for custom models (see docs/cost.md)."),
-    Option("gpu", "OTEL_AGENT_GPU", str,
-           "GPU sampling for calls to local endpoints: `auto` (when NVML finds a GPU), `on`, `off`."),
+    Option(
+        "prices_file",
+        "OTEL_AGENT_PRICES_FILE",
+        str,
+        "YAML/JSON file of user prices per million tokens for custom models (see docs/cost.md).",
+    ),
+    Option(
+        "gpu",
+        "OTEL_AGENT_GPU",
+        str,
+        "GPU sampling for calls to local endpoints: `auto` (when NVML finds a GPU), `on`, `off`.",
+    ),
     Option("gpu_sample_hz", "OTEL_AGENT_GPU_SAMPLE_HZ", float, "NVML sample rate in Hz (default 10)."),
     Option("gpu_devices", "OTEL_AGENT_GPU_DEVICES", _str_tuple, "Comma list of GPU indexes or UUIDs (default all)."),
-    Option("gpu_hourly_price", "OTEL_AGENT_GPU_HOURLY_PRICE", float,
-           "USD per GPU-hour, to price self-hosted models by GPU time."),
+    Option(
+        "gpu_hourly_price",
+        "OTEL_AGENT_GPU_HOURLY_PRICE",
+        float,
+        "USD per GPU-hour, to price self-hosted models by GPU time.",
+    ),
 )
 
 

@@ -80,6 +80,7 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         _ensure_runtime(kwargs)
         from .providers.openai.adapter import OpenAIAdapter
+
         _hook_clients("openai", OpenAIAdapter())
 
     def _uninstrument(self, **kwargs: Any) -> None:
@@ -93,6 +94,7 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         _ensure_runtime(kwargs)
         from .providers.anthropic.adapter import AnthropicAdapter
+
         _hook_clients("anthropic", AnthropicAdapter())
 
     def _uninstrument(self, **kwargs: Any) -> None:
@@ -106,10 +108,12 @@ class MCPInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         _ensure_runtime(kwargs)
         from .trajectory import mcp_hook
+
         mcp_hook.instrument()
 
     def _uninstrument(self, **kwargs: Any) -> None:
         from .trajectory import mcp_hook
+
         mcp_hook.uninstrument()
 
 

@@ -38,8 +38,15 @@ class GpuMeter(Protocol):
 
 
 class Pipeline:
-    def __init__(self, options: Options, telemetry: InferenceTelemetry, *, trajectory: Trajectory | None = None,
-                 cost: CostModel | None = None, gpu: GpuMeter | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        telemetry: InferenceTelemetry,
+        *,
+        trajectory: Trajectory | None = None,
+        cost: CostModel | None = None,
+        gpu: GpuMeter | None = None,
+    ) -> None:
         self.options = options
         self.telemetry = telemetry
         self.trajectory = trajectory

@@ -83,18 +83,21 @@ def _attach_enrichments(runtime: Runtime) -> None:
     if options.cost:
         try:
             from .cost.model import CostModel
+
             runtime.pipeline.cost = CostModel.from_options(options, runtime.instruments)
         except Exception:
             log.warning("otel-agent: pricing is off: could not load price data", exc_info=True)
     if options.gpu != "off":
         try:
             from .gpu.meter import GpuMeter
+
             runtime.pipeline.gpu = GpuMeter.from_options(options, runtime.instruments)
         except Exception:
             log.debug("otel-agent: GPU sampling is off", exc_info=True)
     if options.trajectories:
         try:
             from .trajectory.tracker import TrajectoryTracker
+
             runtime.pipeline.trajectory = TrajectoryTracker.from_runtime(runtime)
         except Exception:
             log.warning("otel-agent: trajectory tracking is off", exc_info=True)

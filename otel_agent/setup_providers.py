@@ -42,8 +42,12 @@ class Providers:
 
 
 def _is_unset(provider: Any) -> bool:
-    return type(provider).__name__ in {"ProxyTracerProvider", "_ProxyMeterProvider", "NoOpTracerProvider",
-                                       "NoOpMeterProvider"}
+    return type(provider).__name__ in {
+        "ProxyTracerProvider",
+        "_ProxyMeterProvider",
+        "NoOpTracerProvider",
+        "NoOpMeterProvider",
+    }
 
 
 def _choice(options: Options, signal: str) -> str:
@@ -60,12 +64,15 @@ def _choice(options: Options, signal: str) -> str:
 def _span_exporter(kind: str, options: Options) -> SpanExporter | None:
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         return OTLPSpanExporter()
     if kind == "file":
         from .export.otlp_json_file import OtlpJsonFileSpanExporter
+
         return OtlpJsonFileSpanExporter(options.file_path)
     if kind == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     return None
 
@@ -73,19 +80,23 @@ def _span_exporter(kind: str, options: Options) -> SpanExporter | None:
 def _metric_reader(kind: str, options: Options) -> MetricReader | None:
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
         return PeriodicExportingMetricReader(OTLPMetricExporter())
     if kind == "file":
         from .export.otlp_json_file import OtlpJsonFileMetricExporter
+
         return PeriodicExportingMetricReader(OtlpJsonFileMetricExporter(options.file_path))
     if kind == "console":
         from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+
         return PeriodicExportingMetricReader(ConsoleMetricExporter())
     return None
 
 
 def resolve_providers(options: Options, tracer_provider: Any = None, meter_provider: Any = None) -> Providers:
-    providers = Providers(tracer_provider or trace.get_tracer_provider(),
-                          meter_provider or metrics.get_meter_provider())
+    providers = Providers(
+        tracer_provider or trace.get_tracer_provider(), meter_provider or metrics.get_meter_provider()
+    )
     service = options.service_name or os.environ.get("OTEL_SERVICE_NAME") or "otel-agent"
     resource = Resource.create({"service.name": service})
     if _is_unset(providers.tracer_provider):

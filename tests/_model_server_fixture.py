@@ -1,4 +1,4 @@
-"""The `model_server` fixture: one real local model server (llama.cpp + SmolLM2-135M, see otel_agent.local_model)
+"""The `model_server` fixture: one real local model server (llama.cpp + SmolLM2-135M, see otel_agent_tools.local_model)
 for the whole test session. Loaded by tests/conftest.py as a plugin.
 
 Missing packages fail the tests that use it, loudly, with the install command; they are never skipped.
@@ -7,7 +7,7 @@ keeps the server's log (by default it goes with the server's temporary folder).
 
 Requests can take 10-80 s on a busy 2-core machine: keep calls few and small, and create clients with
 `**MODEL_CLIENT_KWARGS` (generous timeout; retries on, because the server drops keep-alive connections idle for
-5 s and a request racing that close fails with APIConnectionError, see otel_agent/local_model/recipes.py).
+5 s and a request racing that close fails with APIConnectionError, see otel_agent_tools/local_model/recipes.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_agent.local_model import LocalModelServer, ModelServerError, ModelServerUnavailable
+from otel_agent_tools.local_model import LocalModelServer, ModelServerError, ModelServerUnavailable
 
 MODEL_CLIENT_TIMEOUT = 300.0
 MODEL_CLIENT_KWARGS = {"api_key": "x", "timeout": MODEL_CLIENT_TIMEOUT, "max_retries": 2}

@@ -69,29 +69,110 @@ class RunSpec:
 
 
 CLEAN = RunSpec(
-    run_id="run-clean", agent="coder", service="agents", start_s=0.0, end_s=4.5, outcome="success", score=1.0,
+    run_id="run-clean",
+    agent="coder",
+    service="agents",
+    start_s=0.0,
+    end_s=4.5,
+    outcome="success",
+    score=1.0,
     turns=(
-        TurnSpec(1, "small-model", 0.1, 1.2, 1200, 300, reasoning_tokens=120, cache_read_tokens=0,
-                 cache_write_tokens=1000, cost=0.0021, reasoning_cost=0.0004, vram_time=3.5),
-        TurnSpec(2, "small-model", 2.0, 2.25, 1900, 150, reasoning_tokens=50, cache_read_tokens=1000,
-                 cost=0.00155, reasoning_cost=0.0001, vram_time=4.25),
+        TurnSpec(
+            1,
+            "small-model",
+            0.1,
+            1.2,
+            1200,
+            300,
+            reasoning_tokens=120,
+            cache_read_tokens=0,
+            cache_write_tokens=1000,
+            cost=0.0021,
+            reasoning_cost=0.0004,
+            vram_time=3.5,
+        ),
+        TurnSpec(
+            2,
+            "small-model",
+            2.0,
+            2.25,
+            1900,
+            150,
+            reasoning_tokens=50,
+            cache_read_tokens=1000,
+            cost=0.00155,
+            reasoning_cost=0.0001,
+            vram_time=4.25,
+        ),
     ),
     tools=(ToolSpec("read_file", 1.4, 0.5, turn_index=1),),
 )
 
 WASTEFUL = RunSpec(
-    run_id="run-waste", agent="coder", service="agents", start_s=10.0, end_s=31.0, outcome="failure", score=0.25,
+    run_id="run-waste",
+    agent="coder",
+    service="agents",
+    start_s=10.0,
+    end_s=31.0,
+    outcome="failure",
+    score=0.25,
     turns=(
         TurnSpec(1, "small-model", 10.2, 1.0, 1500, 400, reasoning_tokens=300, cost=0.003, reasoning_cost=0.0015),
-        TurnSpec(2, "small-model", 12.0, 1.5, 2100, 500, reasoning_tokens=350, cache_read_tokens=1400, cost=0.0032,
-                 reasoning_cost=0.0018, waste_reasons=("repeated_tool_call",)),
-        TurnSpec(3, "small-model", 14.0, 2.0, 2800, 650, reasoning_tokens=500, cache_read_tokens=2000, cost=0.0041,
-                 reasoning_cost=0.0025, waste_reasons=("no_progress", "repeated_tool_call")),
-        TurnSpec(4, "large-model", 17.0, 4.0, 3500, 900, reasoning_tokens=600, cache_read_tokens=0,
-                 cache_write_tokens=3000, cost=0.0525, reasoning_cost=0.021,
-                 escalation=("small-model", "large-model", "stagnation", "up"), provider="anthropic"),
-        TurnSpec(5, "large-model", 22.0, 3.0, 4200, 700, reasoning_tokens=200, cache_read_tokens=3400, cost=0.0301,
-                 reasoning_cost=0.006, waste_reasons=("tool_error",), provider="anthropic"),
+        TurnSpec(
+            2,
+            "small-model",
+            12.0,
+            1.5,
+            2100,
+            500,
+            reasoning_tokens=350,
+            cache_read_tokens=1400,
+            cost=0.0032,
+            reasoning_cost=0.0018,
+            waste_reasons=("repeated_tool_call",),
+        ),
+        TurnSpec(
+            3,
+            "small-model",
+            14.0,
+            2.0,
+            2800,
+            650,
+            reasoning_tokens=500,
+            cache_read_tokens=2000,
+            cost=0.0041,
+            reasoning_cost=0.0025,
+            waste_reasons=("no_progress", "repeated_tool_call"),
+        ),
+        TurnSpec(
+            4,
+            "large-model",
+            17.0,
+            4.0,
+            3500,
+            900,
+            reasoning_tokens=600,
+            cache_read_tokens=0,
+            cache_write_tokens=3000,
+            cost=0.0525,
+            reasoning_cost=0.021,
+            escalation=("small-model", "large-model", "stagnation", "up"),
+            provider="anthropic",
+        ),
+        TurnSpec(
+            5,
+            "large-model",
+            22.0,
+            3.0,
+            4200,
+            700,
+            reasoning_tokens=200,
+            cache_read_tokens=3400,
+            cost=0.0301,
+            reasoning_cost=0.006,
+            waste_reasons=("tool_error",),
+            provider="anthropic",
+        ),
     ),
     tools=(
         ToolSpec("search", 11.3, 0.4, turn_index=1),
@@ -102,7 +183,12 @@ WASTEFUL = RunSpec(
 )
 
 OTHER = RunSpec(
-    run_id="run-other", agent="reviewer", service="other-service", start_s=40.0, end_s=42.0, outcome="success",
+    run_id="run-other",
+    agent="reviewer",
+    service="other-service",
+    start_s=40.0,
+    end_s=42.0,
+    outcome="success",
     score=None,
     turns=(TurnSpec(1, "local-model", 40.5, 1.0, 800, 100, cost=None, vram_time=2.0),),
 )
@@ -116,11 +202,19 @@ def _ns(seconds: float) -> int:
 
 def _turn_attributes(run: RunSpec, turn: TurnSpec) -> dict[str, Any]:
     a: dict[str, Any] = {
-        G.operation: n.OPERATION_CHAT, G.provider: turn.provider, G.request_model: turn.model,
-        G.response_model: turn.model, G.usage_input: turn.input_tokens, G.usage_output: turn.output_tokens,
-        G.usage_reasoning: turn.reasoning_tokens, G.usage_cache_read: turn.cache_read_tokens,
-        G.usage_cache_write: turn.cache_write_tokens, G.agent_name: run.agent, n.RUN_ID: run.run_id,
-        n.TURN_INDEX: turn.index, n.TURN_WASTED: bool(turn.waste_reasons),
+        G.operation: n.OPERATION_CHAT,
+        G.provider: turn.provider,
+        G.request_model: turn.model,
+        G.response_model: turn.model,
+        G.usage_input: turn.input_tokens,
+        G.usage_output: turn.output_tokens,
+        G.usage_reasoning: turn.reasoning_tokens,
+        G.usage_cache_read: turn.cache_read_tokens,
+        G.usage_cache_write: turn.cache_write_tokens,
+        G.agent_name: run.agent,
+        n.RUN_ID: run.run_id,
+        n.TURN_INDEX: turn.index,
+        n.TURN_WASTED: bool(turn.waste_reasons),
     }
     if turn.cost is not None:
         a[G.cost_amount] = turn.cost
@@ -133,7 +227,8 @@ def _turn_attributes(run: RunSpec, turn: TurnSpec) -> dict[str, Any]:
         a[n.TURN_WASTE_REASONS] = list(turn.waste_reasons)
     if turn.escalation is not None:
         a[n.ESCALATION_FROM_MODEL], a[n.ESCALATION_TO_MODEL], a[n.ESCALATION_REASON], a[n.ESCALATION_DIRECTION] = (
-            turn.escalation)
+            turn.escalation
+        )
     if turn.vram_time is not None:
         a[n.GPU_VRAM_TIME] = turn.vram_time
     return a
@@ -142,28 +237,55 @@ def _turn_attributes(run: RunSpec, turn: TurnSpec) -> dict[str, Any]:
 def emit_run(provider: TracerProvider, run: RunSpec) -> None:
     tracer = provider.get_tracer("otel_agent.tests")
     root = tracer.start_span(
-        n.span_name(n.OPERATION_INVOKE_AGENT, run.agent), kind=SpanKind.INTERNAL, start_time=_ns(run.start_s),
-        attributes={G.operation: n.OPERATION_INVOKE_AGENT, G.agent_name: run.agent, n.RUN_ID: run.run_id,
-                    n.RUN_OUTCOME: run.outcome, **({n.RUN_SCORE: run.score} if run.score is not None else {}),
-                    **run.extra_attributes},
+        n.span_name(n.OPERATION_INVOKE_AGENT, run.agent),
+        kind=SpanKind.INTERNAL,
+        start_time=_ns(run.start_s),
+        attributes={
+            G.operation: n.OPERATION_INVOKE_AGENT,
+            G.agent_name: run.agent,
+            n.RUN_ID: run.run_id,
+            n.RUN_OUTCOME: run.outcome,
+            **({n.RUN_SCORE: run.score} if run.score is not None else {}),
+            **run.extra_attributes,
+        },
     )
     context = set_span_in_context(root)
     for turn in run.turns:
-        span = tracer.start_span(n.span_name(n.OPERATION_CHAT, turn.model), context=context, kind=SpanKind.CLIENT,
-                                 start_time=_ns(turn.start_s), attributes=_turn_attributes(run, turn))
+        span = tracer.start_span(
+            n.span_name(n.OPERATION_CHAT, turn.model),
+            context=context,
+            kind=SpanKind.CLIENT,
+            start_time=_ns(turn.start_s),
+            attributes=_turn_attributes(run, turn),
+        )
         if turn.escalation is not None:
             from_model, to_model, reason, direction = turn.escalation
-            span.add_event(n.ESCALATION_EVENT, {n.ESCALATION_FROM_MODEL: from_model, n.ESCALATION_TO_MODEL: to_model,
-                                                n.ESCALATION_REASON: reason, n.ESCALATION_DIRECTION: direction},
-                           timestamp=_ns(turn.start_s))
+            span.add_event(
+                n.ESCALATION_EVENT,
+                {
+                    n.ESCALATION_FROM_MODEL: from_model,
+                    n.ESCALATION_TO_MODEL: to_model,
+                    n.ESCALATION_REASON: reason,
+                    n.ESCALATION_DIRECTION: direction,
+                },
+                timestamp=_ns(turn.start_s),
+            )
         span.end(end_time=_ns(turn.start_s + turn.duration_s))
     for tool in run.tools:
-        attributes: dict[str, Any] = {G.operation: n.OPERATION_EXECUTE_TOOL, G.tool_name: tool.name,
-                                      n.TOOL_IS_ERROR: tool.is_error}
+        attributes: dict[str, Any] = {
+            G.operation: n.OPERATION_EXECUTE_TOOL,
+            G.tool_name: tool.name,
+            n.TOOL_IS_ERROR: tool.is_error,
+        }
         if tool.turn_index is not None:
             attributes[n.TOOL_TURN_INDEX] = tool.turn_index
-        span = tracer.start_span(n.span_name(n.OPERATION_EXECUTE_TOOL, tool.name), context=context,
-                                 kind=SpanKind.INTERNAL, start_time=_ns(tool.start_s), attributes=attributes)
+        span = tracer.start_span(
+            n.span_name(n.OPERATION_EXECUTE_TOOL, tool.name),
+            context=context,
+            kind=SpanKind.INTERNAL,
+            start_time=_ns(tool.start_s),
+            attributes=attributes,
+        )
         if tool.is_error:
             span.set_status(Status(StatusCode.ERROR, "tool failed"))
         span.end(end_time=_ns(tool.start_s + tool.duration_s))

@@ -9,12 +9,27 @@ from otel_agent.config import OPTIONS, Options, resolve_options
 from otel_agent.telemetry.content import ContentMode
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
-SAMPLES = {"service_name": "svc", "capture_content": "SPAN_ONLY", "content_max_chars": "99",
-           "providers": "openai", "suppress_anthropic_native_spans": "false", "exporter": "console",
-           "file_path": "/tmp/x", "trajectories": "false", "run_idle_timeout_s": "2.5", "run_memory_turns": "7",
-           "max_inferred_runs": "3", "stagnation_window": "4", "model_tiers": "a=1,b=3", "cost": "false",
-           "prices_file": "/tmp/p.yaml", "gpu": "on", "gpu_sample_hz": "5", "gpu_devices": "0,1",
-           "gpu_hourly_price": "2.5"}
+SAMPLES = {
+    "service_name": "svc",
+    "capture_content": "SPAN_ONLY",
+    "content_max_chars": "99",
+    "providers": "openai",
+    "suppress_anthropic_native_spans": "false",
+    "exporter": "console",
+    "file_path": "/tmp/x",
+    "trajectories": "false",
+    "run_idle_timeout_s": "2.5",
+    "run_memory_turns": "7",
+    "max_inferred_runs": "3",
+    "stagnation_window": "4",
+    "model_tiers": "a=1,b=3",
+    "cost": "false",
+    "prices_file": "/tmp/p.yaml",
+    "gpu": "on",
+    "gpu_sample_hz": "5",
+    "gpu_devices": "0,1",
+    "gpu_hourly_price": "2.5",
+}
 
 
 def test_every_option_is_documented_and_has_a_variable() -> None:
@@ -34,7 +49,8 @@ def test_every_variable_changes_its_option() -> None:
 
 
 def test_arguments_win_over_variables_and_bad_values_are_ignored() -> None:
-    resolved = resolve_options({"service_name": "arg"}, {"OTEL_AGENT_SERVICE_NAME": "env",
-                                                         "OTEL_AGENT_RUN_IDLE_TIMEOUT": "soon"})
+    resolved = resolve_options(
+        {"service_name": "arg"}, {"OTEL_AGENT_SERVICE_NAME": "env", "OTEL_AGENT_RUN_IDLE_TIMEOUT": "soon"}
+    )
     assert resolved.service_name == "arg"
     assert resolved.run_idle_timeout_s == Options().run_idle_timeout_s

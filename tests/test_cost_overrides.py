@@ -11,8 +11,13 @@ from otel_agent.cost.overrides import PriceOverridesError, load_overrides
 from otel_agent.cost.pricing import Pricer
 from otel_agent.records import Usage
 
-MILLION_EACH = Usage(input_tokens=1_000_000, cache_read_tokens=200_000, cache_write_tokens=100_000,
-                     output_tokens=1_000_000, reasoning_tokens=400_000)
+MILLION_EACH = Usage(
+    input_tokens=1_000_000,
+    cache_read_tokens=200_000,
+    cache_write_tokens=100_000,
+    output_tokens=1_000_000,
+    reasoning_tokens=400_000,
+)
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -22,18 +27,24 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_json_file_prices_a_custom_model(tmp_path: Path) -> None:
-    path = _write(tmp_path, "prices.json", json.dumps({
-        "acme-ft-v2": {"input": 2.0, "output": 6.0, "cache_read": 0.5, "cache_write": 2.5, "reasoning": 3.0},
-    }))
+    path = _write(
+        tmp_path,
+        "prices.json",
+        json.dumps(
+            {
+                "acme-ft-v2": {"input": 2.0, "output": 6.0, "cache_read": 0.5, "cache_write": 2.5, "reasoning": 3.0},
+            }
+        ),
+    )
     pricer = Pricer(load_overrides(path, environ={}))
     result = pricer.price("openai", "acme-ft-v2", MILLION_EACH)
     cost = result.cost
     assert cost is not None and not result.unpriced
-    assert cost.input == pytest.approx(1.4)         # 700,000 uncached x $2/M
-    assert cost.cache_read == pytest.approx(0.1)    # 200,000 x $0.50/M
+    assert cost.input == pytest.approx(1.4)  # 700,000 uncached x $2/M
+    assert cost.cache_read == pytest.approx(0.1)  # 200,000 x $0.50/M
     assert cost.cache_write == pytest.approx(0.25)  # 100,000 x $2.50/M
-    assert cost.output == pytest.approx(3.6)        # 600,000 visible x $6/M
-    assert cost.reasoning == pytest.approx(1.2)     # 400,000 x $3/M
+    assert cost.output == pytest.approx(3.6)  # 600,000 visible x $6/M
+    assert cost.reasoning == pytest.approx(1.2)  # 400,000 x $3/M
     assert cost.total == pytest.approx(6.55)
     assert cost.price_source == "user" and result.matched_model == "acme-ft-v2"
 
@@ -42,21 +53,25 @@ def test_defaults_cache_at_input_and_reasoning_at_output(tmp_path: Path) -> None
     path = _write(tmp_path, "prices.yaml", "acme-ft-v2:\n  input: 2\n  output: 6\n")
     cost = Pricer(load_overrides(path, environ={})).price("openai", "acme-ft-v2", MILLION_EACH).cost
     assert cost is not None
-    assert cost.cache_read == pytest.approx(0.4)   # 200,000 x $2/M (input)
+    assert cost.cache_read == pytest.approx(0.4)  # 200,000 x $2/M (input)
     assert cost.cache_write == pytest.approx(0.2)  # 100,000 x $2/M (input)
-    assert cost.reasoning == pytest.approx(2.4)    # 400,000 x $6/M (output)
+    assert cost.reasoning == pytest.approx(2.4)  # 400,000 x $6/M (output)
     assert cost.total == pytest.approx(1.4 + 0.4 + 0.2 + 3.6 + 2.4)
 
 
 def test_yaml_glob_and_exact_before_glob(tmp_path: Path) -> None:
-    path = _write(tmp_path, "prices.yml", """
+    path = _write(
+        tmp_path,
+        "prices.yml",
+        """
 "acme-*":
   input: 1
   output: 1
 acme-special:
   input: 10
   output: 10
-""")
+""",
+    )
     overrides = load_overrides(path, environ={})
     usage = Usage(input_tokens=1_000_000, output_tokens=0)
     pricer = Pricer(overrides)
@@ -83,8 +98,9 @@ def test_variable_wins_over_file_and_provider_filter(tmp_path: Path) -> None:
 
 def test_overrides_price_models_on_local_endpoints() -> None:
     overrides = load_overrides(environ={"OTEL_AGENT_PRICES": '{"qwen*": {"input": 0.1, "output": 0.2}}'})
-    result = Pricer(overrides).price("openai", "qwen2.5-7b", Usage(input_tokens=1_000_000, output_tokens=1_000_000),
-                                     server_address="localhost")
+    result = Pricer(overrides).price(
+        "openai", "qwen2.5-7b", Usage(input_tokens=1_000_000, output_tokens=1_000_000), server_address="localhost"
+    )
     assert result.cost is not None and result.cost.total == pytest.approx(0.3)
 
 
@@ -99,19 +115,22 @@ def test_nothing_configured_is_empty() -> None:
     assert not load_overrides(environ={})
 
 
-@pytest.mark.parametrize(("content", "suffix", "message"), [
-    ("{not json", ".json", "not valid JSON"),
-    ("a: [1, 2", ".yaml", "not valid YAML"),
-    ('["a", "b"]', ".json", "expected a mapping of model name to prices, got list"),
-    ('{"m": {"input": 1}}', ".json", "model 'm': 'output' is required"),
-    ('{"m": {"input": "cheap", "output": 1}}', ".json", "model 'm': 'input' must be a number, got 'cheap'"),
-    ('{"m": {"input": -1, "output": 1}}', ".json", "model 'm': 'input' must be a finite non-negative number"),
-    ('{"m": {"input": true, "output": 1}}', ".json", "'input' must be a number, got True"),
-    ('{"m": {"inptu": 1, "output": 1}}', ".json", "model 'm': unknown key 'inptu'"),
-    ('{"m": {}}', ".json", "model 'm': give 'input' and 'output'"),
-    ('{"m": {"cache_read": 1, "gpu_hour": 2}}', ".json", "model 'm': 'input' and 'output' are required"),
-    ('{"m": 3}', ".json", "model 'm': expected a mapping of prices, got int"),
-])
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ("{not json", ".json", "not valid JSON"),
+        ("a: [1, 2", ".yaml", "not valid YAML"),
+        ('["a", "b"]', ".json", "expected a mapping of model name to prices, got list"),
+        ('{"m": {"input": 1}}', ".json", "model 'm': 'output' is required"),
+        ('{"m": {"input": "cheap", "output": 1}}', ".json", "model 'm': 'input' must be a number, got 'cheap'"),
+        ('{"m": {"input": -1, "output": 1}}', ".json", "model 'm': 'input' must be a finite non-negative number"),
+        ('{"m": {"input": true, "output": 1}}', ".json", "'input' must be a number, got True"),
+        ('{"m": {"inptu": 1, "output": 1}}', ".json", "model 'm': unknown key 'inptu'"),
+        ('{"m": {}}', ".json", "model 'm': give 'input' and 'output'"),
+        ('{"m": {"cache_read": 1, "gpu_hour": 2}}', ".json", "model 'm': 'input' and 'output' are required"),
+        ('{"m": 3}', ".json", "model 'm': expected a mapping of prices, got int"),
+    ],
+)
 def test_bad_files_give_one_line_errors(tmp_path: Path, content: str, suffix: str, message: str) -> None:
     path = _write(tmp_path, f"prices{suffix}", content)
     with pytest.raises(PriceOverridesError) as info:

@@ -31,11 +31,17 @@ SONNET_45 = {"input": 3.00, "cache_read": 0.30, "cache_write": 3.75, "output": 1
 # above 200k: $6 / $0.60 / $7.50 / $22.50
 
 
-@pytest.mark.parametrize(("provider", "model", "prices"), [
-    ("openai", "gpt-4o", GPT_4O), ("openai", "gpt-4o-mini", GPT_4O_MINI), ("openai", "o3-mini", O3_MINI),
-    ("anthropic", "claude-sonnet-4-20250514", SONNET_4), ("anthropic", "claude-3-5-haiku-latest", HAIKU_35),
-    ("anthropic", "claude-sonnet-4-5", SONNET_45),
-])
+@pytest.mark.parametrize(
+    ("provider", "model", "prices"),
+    [
+        ("openai", "gpt-4o", GPT_4O),
+        ("openai", "gpt-4o-mini", GPT_4O_MINI),
+        ("openai", "o3-mini", O3_MINI),
+        ("anthropic", "claude-sonnet-4-20250514", SONNET_4),
+        ("anthropic", "claude-3-5-haiku-latest", HAIKU_35),
+        ("anthropic", "claude-sonnet-4-5", SONNET_45),
+    ],
+)
 def test_hand_prices_are_the_data(provider: str, model: str, prices: dict[str, float]) -> None:
     """The prices the hand arithmetic below uses are the ones in the data (base tier)."""
     listed = Pricer().list_price(provider, model, when=WHEN)
@@ -65,8 +71,12 @@ def _genai_total(model: str, provider: str, usage: Usage) -> float:
         "cache_write_tokens": usage.cache_write_tokens,
         "output_tokens": usage.output_tokens,
     }
-    calc = genai_prices.calc_price(genai_prices.Usage(**{k: v for k, v in kwargs.items() if v}), model,
-                                   provider_id=provider, genai_request_timestamp=WHEN)
+    calc = genai_prices.calc_price(
+        genai_prices.Usage(**{k: v for k, v in kwargs.items() if v}),
+        model,
+        provider_id=provider,
+        genai_request_timestamp=WHEN,
+    )
     return float(calc.total_price)
 
 
@@ -74,11 +84,13 @@ def test_openai_gpt_4o_with_cached_input(pricer: Pricer) -> None:
     usage = Usage(input_tokens=10_000, cache_read_tokens=4_000, output_tokens=2_000)
     result = pricer.price("openai", "gpt-4o", usage, when=WHEN)
     assert not result.unpriced and result.reason is None
-    _assert_cost(result.cost,
-                 input=0.015,       # 6,000 uncached x $2.50/M
-                 cache_read=0.005,  # 4,000 cached x $1.25/M
-                 output=0.020,      # 2,000 x $10/M
-                 total=0.040)
+    _assert_cost(
+        result.cost,
+        input=0.015,  # 6,000 uncached x $2.50/M
+        cache_read=0.005,  # 4,000 cached x $1.25/M
+        output=0.020,  # 2,000 x $10/M
+        total=0.040,
+    )
     assert result.cost is not None
     assert (result.cost.source, result.cost.price_source, result.cost.currency) == ("provider", "genai-prices", "USD")
     assert result.matched_model == "gpt-4o"
@@ -88,22 +100,26 @@ def test_openai_gpt_4o_with_cached_input(pricer: Pricer) -> None:
 def test_openai_gpt_4o_mini_dated_name(pricer: Pricer) -> None:
     usage = Usage(input_tokens=100_000, cache_read_tokens=60_000, output_tokens=10_000)
     result = pricer.price("openai", "gpt-4o-mini-2024-07-18", usage, when=WHEN)
-    _assert_cost(result.cost,
-                 input=0.006,        # 40,000 x $0.15/M
-                 cache_read=0.0045,  # 60,000 x $0.075/M
-                 output=0.006,       # 10,000 x $0.60/M
-                 total=0.0165)
+    _assert_cost(
+        result.cost,
+        input=0.006,  # 40,000 x $0.15/M
+        cache_read=0.0045,  # 60,000 x $0.075/M
+        output=0.006,  # 10,000 x $0.60/M
+        total=0.0165,
+    )
 
 
 def test_openai_o3_mini_reasoning_tokens_at_output_rate(pricer: Pricer) -> None:
     usage = Usage(input_tokens=20_000, cache_read_tokens=8_000, output_tokens=5_000, reasoning_tokens=3_500)
     result = pricer.price("openai", "o3-mini", usage, when=WHEN)
-    _assert_cost(result.cost,
-                 input=0.0132,      # 12,000 x $1.10/M
-                 cache_read=0.0044,  # 8,000 x $0.55/M
-                 output=0.0066,     # 1,500 visible x $4.40/M
-                 reasoning=0.0154,  # 3,500 reasoning x $4.40/M
-                 total=0.0396)
+    _assert_cost(
+        result.cost,
+        input=0.0132,  # 12,000 x $1.10/M
+        cache_read=0.0044,  # 8,000 x $0.55/M
+        output=0.0066,  # 1,500 visible x $4.40/M
+        reasoning=0.0154,  # 3,500 reasoning x $4.40/M
+        total=0.0396,
+    )
     assert result.cost is not None
     assert result.cost.total == pytest.approx(_genai_total("o3-mini", "openai", usage))
 
@@ -111,16 +127,23 @@ def test_openai_o3_mini_reasoning_tokens_at_output_rate(pricer: Pricer) -> None:
 def test_anthropic_sonnet_cache_read_and_write(pricer: Pricer) -> None:
     # Anthropic reports input_tokens=1,000 (uncached), cache_read=50,000, cache_creation=10,000; by the conventions
     # gen_ai input is their sum, 61,000.
-    usage = Usage(input_tokens=61_000, cache_read_tokens=50_000, cache_write_tokens=10_000, output_tokens=800,
-                  reasoning_tokens=500)
+    usage = Usage(
+        input_tokens=61_000,
+        cache_read_tokens=50_000,
+        cache_write_tokens=10_000,
+        output_tokens=800,
+        reasoning_tokens=500,
+    )
     result = pricer.price("anthropic", "claude-sonnet-4-20250514", usage, when=WHEN)
-    _assert_cost(result.cost,
-                 input=0.003,         # 1,000 x $3/M
-                 cache_read=0.015,    # 50,000 x $0.30/M
-                 cache_write=0.0375,  # 10,000 x $3.75/M (5-minute cache write)
-                 output=0.0045,       # 300 visible x $15/M
-                 reasoning=0.0075,    # 500 thinking x $15/M
-                 total=0.0675)
+    _assert_cost(
+        result.cost,
+        input=0.003,  # 1,000 x $3/M
+        cache_read=0.015,  # 50,000 x $0.30/M
+        cache_write=0.0375,  # 10,000 x $3.75/M (5-minute cache write)
+        output=0.0045,  # 300 visible x $15/M
+        reasoning=0.0075,  # 500 thinking x $15/M
+        total=0.0675,
+    )
     assert result.cost is not None
     assert result.cost.total == pytest.approx(_genai_total("claude-sonnet-4-20250514", "anthropic", usage))
 
@@ -128,37 +151,44 @@ def test_anthropic_sonnet_cache_read_and_write(pricer: Pricer) -> None:
 def test_anthropic_haiku(pricer: Pricer) -> None:
     usage = Usage(input_tokens=12_000, cache_read_tokens=10_000, cache_write_tokens=0, output_tokens=500)
     result = pricer.price("anthropic", "claude-3-5-haiku-latest", usage, when=WHEN)
-    _assert_cost(result.cost,
-                 input=0.0016,       # 2,000 x $0.80/M
-                 cache_read=0.0008,  # 10,000 x $0.08/M
-                 output=0.002,       # 500 x $4/M
-                 total=0.0044)
+    _assert_cost(
+        result.cost,
+        input=0.0016,  # 2,000 x $0.80/M
+        cache_read=0.0008,  # 10,000 x $0.08/M
+        output=0.002,  # 500 x $4/M
+        total=0.0044,
+    )
 
 
 def test_long_context_tier_applies_to_every_token_type(pricer: Pricer) -> None:
     # claude-sonnet-4-5: $3/$0.30/$3.75/$15 up to 200k input tokens, $6/$0.60/$7.50/$22.50 above (cache included)
     short = Usage(input_tokens=150_000, cache_read_tokens=100_000, output_tokens=1_000)
-    _assert_cost(pricer.price("anthropic", "claude-sonnet-4-5", short, when=WHEN).cost,
-                 input=0.15,       # 50,000 x $3/M
-                 cache_read=0.03,  # 100,000 x $0.30/M
-                 output=0.015,     # 1,000 x $15/M
-                 total=0.195)
+    _assert_cost(
+        pricer.price("anthropic", "claude-sonnet-4-5", short, when=WHEN).cost,
+        input=0.15,  # 50,000 x $3/M
+        cache_read=0.03,  # 100,000 x $0.30/M
+        output=0.015,  # 1,000 x $15/M
+        total=0.195,
+    )
     long = Usage(input_tokens=260_000, cache_read_tokens=200_000, cache_write_tokens=10_000, output_tokens=1_000)
     result = pricer.price("anthropic", "claude-sonnet-4-5", long, when=WHEN)
-    _assert_cost(result.cost,
-                 input=0.30,          # 50,000 x $6/M
-                 cache_read=0.12,     # 200,000 x $0.60/M
-                 cache_write=0.075,   # 10,000 x $7.50/M
-                 output=0.0225,       # 1,000 x $22.50/M
-                 total=0.5175)
+    _assert_cost(
+        result.cost,
+        input=0.30,  # 50,000 x $6/M
+        cache_read=0.12,  # 200,000 x $0.60/M
+        cache_write=0.075,  # 10,000 x $7.50/M
+        output=0.0225,  # 1,000 x $22.50/M
+        total=0.5175,
+    )
     assert result.cost is not None
     assert result.cost.total == pytest.approx(_genai_total("claude-sonnet-4-5", "anthropic", long))
 
 
 def test_reasoning_above_output_is_clamped(pricer: Pricer) -> None:
     usage = Usage(input_tokens=0, output_tokens=1_000, reasoning_tokens=5_000)
-    _assert_cost(pricer.price("openai", "gpt-4o", usage, when=WHEN).cost,
-                 reasoning=0.01, total=0.01)  # 1,000 (not 5,000) x $10/M
+    _assert_cost(
+        pricer.price("openai", "gpt-4o", usage, when=WHEN).cost, reasoning=0.01, total=0.01
+    )  # 1,000 (not 5,000) x $10/M
 
 
 def test_server_address_picks_the_provider(pricer: Pricer) -> None:
@@ -183,8 +213,7 @@ def test_local_endpoint_is_not_list_priced(pricer: Pricer) -> None:
     assert local.unpriced and local.cost is None and local.reason == LOCAL_ENDPOINT
     assert pricer.list_price("openai", "gpt-oss-20b", server_address="127.0.0.1") is None
     assert pricer.list_price("openai", "gpt-oss-20b") is not None
-    proxy = Pricer(price_local_endpoints=True).price("openai", "gpt-4o", usage, server_address="localhost",
-                                                      when=WHEN)
+    proxy = Pricer(price_local_endpoints=True).price("openai", "gpt-4o", usage, server_address="localhost", when=WHEN)
     _assert_cost(proxy.cost, input=0.0025, output=0.01, total=0.0125)
 
 
@@ -254,11 +283,20 @@ def test_no_network_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_refresh_swaps_in_fetched_data(monkeypatch: pytest.MonkeyPatch) -> None:
     fetched = data_snapshot.DataSnapshot(
-        providers=[types.Provider(
-            id="openai", name="OpenAI", api_pattern=r"https://api\.openai\.com",
-            models=[types.ModelInfo(id="gpt-4o", match=types.ClauseEquals(equals="gpt-4o"),
-                                    prices=types.ModelPrice(input_mtok=Decimal(100), output_mtok=Decimal(200)))],
-        )],
+        providers=[
+            types.Provider(
+                id="openai",
+                name="OpenAI",
+                api_pattern=r"https://api\.openai\.com",
+                models=[
+                    types.ModelInfo(
+                        id="gpt-4o",
+                        match=types.ClauseEquals(equals="gpt-4o"),
+                        prices=types.ModelPrice(input_mtok=Decimal(100), output_mtok=Decimal(200)),
+                    )
+                ],
+            )
+        ],
         from_auto_update=True,
     )
     monkeypatch.setattr(genai_prices.UpdatePrices, "fetch", lambda self: fetched)

@@ -11,8 +11,8 @@ from otel_agent.cost.reversal import ModelRunStats, analyze_price_reversal
 
 PRICES = {
     "flash": ListPrice(model="flash", input=0.5, output=3.0),  # blended (3 x 0.5 + 3) / 4 = 1.125
-    "pro": ListPrice(model="pro", input=2.0, output=8.0),      # blended (3 x 2 + 8) / 4 = 3.5
-    "mini": ListPrice(model="mini", input=0.25, output=2.0),   # blended (0.75 + 2) / 4 = 0.6875
+    "pro": ListPrice(model="pro", input=2.0, output=8.0),  # blended (3 x 2 + 8) / 4 = 3.5
+    "mini": ListPrice(model="mini", input=0.25, output=2.0),  # blended (0.75 + 2) / 4 = 0.6875
 }
 
 
@@ -21,11 +21,29 @@ def _price(provider: str, model: str) -> ListPrice | None:
 
 
 # flash: 10 runs, 5 succeed, 100 turns, $2.00 of which $1.20 thinking -> $0.40 per successful run
-FLASH = ModelRunStats(model="flash", provider="google", runs=10, successful_runs=5, turns=100, output_tokens=400_000,
-                      reasoning_tokens=300_000, total_cost=2.0, reasoning_cost=1.2)
+FLASH = ModelRunStats(
+    model="flash",
+    provider="google",
+    runs=10,
+    successful_runs=5,
+    turns=100,
+    output_tokens=400_000,
+    reasoning_tokens=300_000,
+    total_cost=2.0,
+    reasoning_cost=1.2,
+)
 # pro: 10 runs, 8 succeed, 40 turns, $2.40 -> $0.30 per successful run
-PRO = ModelRunStats(model="pro", provider="openai", runs=10, successful_runs=8, turns=40, output_tokens=100_000,
-                    reasoning_tokens=20_000, total_cost=2.4, reasoning_cost=0.3)
+PRO = ModelRunStats(
+    model="pro",
+    provider="openai",
+    runs=10,
+    successful_runs=8,
+    turns=40,
+    output_tokens=100_000,
+    reasoning_tokens=20_000,
+    total_cost=2.4,
+    reasoning_cost=0.3,
+)
 
 
 def test_cheaper_listed_model_that_costs_more_is_flagged() -> None:

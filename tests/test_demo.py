@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_agent.report.load import read_otlp_json_file
+from otel_agent_tools.report.load import read_otlp_json_file
 
 pytestmark = pytest.mark.e2e
 
@@ -21,8 +21,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list]:
     out = tmp_path_factory.mktemp("demo") / "telemetry"
-    done = subprocess.run([sys.executable, "-m", "otel_agent.cli.main", "demo", "--out", str(out), "--format", "json"],
-                          capture_output=True, text=True, timeout=1500)
+    done = subprocess.run(
+        [sys.executable, "-m", "otel_agent_tools.cli.main", "demo", "--out", str(out), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "run 1:" in done.stderr and "escalating to the long tier" in done.stderr  # progress on screen
     return json.loads(done.stdout), read_otlp_json_file(Path(out) / "traces.otlp.jsonl")
@@ -39,8 +43,11 @@ def test_the_demo_shows_waste_stagnation_and_an_escalation(demo: tuple[dict, lis
     assert any(s.attributes.get("otel_agent.turn.stagnating") for s in spans)
     assert any(s.attributes.get("otel_agent.run.missed_escalation") for s in spans)
     escalated = next(r for r in runs if r["escalations"])
-    timeline = {t["index"]: t for t in report["timeline"]["turns"]} if report["timeline"]["run_id"] == \
-        escalated["run_id"] else None
+    timeline = (
+        {t["index"]: t for t in report["timeline"]["turns"]}
+        if report["timeline"]["run_id"] == escalated["run_id"]
+        else None
+    )
     if timeline is not None:
         (turn,) = [t for t in timeline.values() if t["escalation"]]
         assert turn["escalation"]["to_model"] == "smollm2-135m/long"
@@ -48,8 +55,9 @@ def test_the_demo_shows_waste_stagnation_and_an_escalation(demo: tuple[dict, lis
 
 def test_the_report_matches_the_spans_field_by_field(demo: tuple[dict, list]) -> None:
     report, spans = demo
-    by_run: dict[str, dict] = defaultdict(lambda: {"turns": 0, "wasted": 0, "input": 0, "output": 0, "cached": 0,
-                                                   "cost": 0.0, "escalations": 0})
+    by_run: dict[str, dict] = defaultdict(
+        lambda: {"turns": 0, "wasted": 0, "input": 0, "output": 0, "cached": 0, "cost": 0.0, "escalations": 0}
+    )
     for span in spans:
         a = span.attributes
         if a.get("gen_ai.operation.name") != "chat" or "otel_agent.run.id" not in a:

@@ -9,19 +9,45 @@ import pytest
 from otel_agent.gpu.local_endpoint import is_local_endpoint
 
 
-@pytest.mark.parametrize("address", [
-    "localhost", "LOCALHOST", "localhost:8080", "llm.localhost", "127.0.0.1", "127.1.2.3:11434", "::1", "[::1]:8000",
-    "http://localhost:8080/v1", "https://127.0.0.1", "0.0.0.0", "::ffff:127.0.0.1", "unix:///run/llama.sock",
-    "/tmp/model.sock", socket.gethostname(),
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "localhost",
+        "LOCALHOST",
+        "localhost:8080",
+        "llm.localhost",
+        "127.0.0.1",
+        "127.1.2.3:11434",
+        "::1",
+        "[::1]:8000",
+        "http://localhost:8080/v1",
+        "https://127.0.0.1",
+        "0.0.0.0",
+        "::ffff:127.0.0.1",
+        "unix:///run/llama.sock",
+        "/tmp/model.sock",
+        socket.gethostname(),
+    ],
+)
 def test_local(address: str) -> None:
     assert is_local_endpoint(address, environ={})
 
 
-@pytest.mark.parametrize("address", [
-    None, "", "api.openai.com", "api.anthropic.com:443", "https://api.groq.com/openai/v1", "10.0.0.7",
-    "192.168.1.20", "8.8.8.8", "[2001:db8::1]:80", "notlocalhost",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        None,
+        "",
+        "api.openai.com",
+        "api.anthropic.com:443",
+        "https://api.groq.com/openai/v1",
+        "10.0.0.7",
+        "192.168.1.20",
+        "8.8.8.8",
+        "[2001:db8::1]:80",
+        "notlocalhost",
+    ],
+)
 def test_not_local(address: str | None) -> None:
     assert not is_local_endpoint(address, environ={})
 

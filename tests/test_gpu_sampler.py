@@ -40,9 +40,15 @@ class FakePynvml:
     class NVMLError(Exception):
         pass
 
-    def __init__(self, devices: int = 1, *, used: Callable[[int], int] = lambda i: 2 * GIB,
-                 utilization: Callable[[int], int] = lambda i: 50, total: int = 80 * GIB,
-                 fail_init: bool = False) -> None:
+    def __init__(
+        self,
+        devices: int = 1,
+        *,
+        used: Callable[[int], int] = lambda i: 2 * GIB,
+        utilization: Callable[[int], int] = lambda i: 50,
+        total: int = 80 * GIB,
+        fail_init: bool = False,
+    ) -> None:
         self.devices = devices
         self.used = used
         self.utilization = utilization
@@ -329,7 +335,7 @@ def test_many_threads_begin_and_end() -> None:
             for _ in range(50):
                 token = sampler.begin()
                 results.append(sampler.end(token))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     workers = [threading.Thread(target=worker) for _ in range(8)]

@@ -1,4 +1,4 @@
-"""The real local model server (otel_agent.local_model) with the real openai and anthropic SDK clients.
+"""The real local model server (otel_agent_tools.local_model) with the real openai and anthropic SDK clients.
 
 Few, small requests (the CPU is slow and shared); assertions on structure, never on wording.
 """
@@ -14,7 +14,7 @@ import anthropic
 import openai
 import pytest
 
-from otel_agent.local_model import (
+from otel_agent_tools.local_model import (
     MODEL_ALIAS,
     TOOL_CALL_PREFILL,
     TOOL_CALL_STOP,
@@ -26,7 +26,7 @@ from otel_agent.local_model import (
     openai_tool_call_kwargs,
     openai_tool_result_kwargs,
 )
-from otel_agent.local_model import server as server_module
+from otel_agent_tools.local_model import server as server_module
 from tests._model_server_fixture import MODEL_CLIENT_KWARGS
 
 SEED = 42
@@ -81,16 +81,25 @@ def test_recipes_anthropic_kwargs() -> None:
     assert kwargs["stop_sequences"] == [TOOL_CALL_STOP]
     assert kwargs["extra_body"]["temperature"] == 0
     follow = anthropic_tool_result_kwargs(
-        ANTHROPIC_TOOLS, kwargs["messages"], {"id": "t1", "name": "get_weather", "input": {"city": "Paris"}}, "boom",
+        ANTHROPIC_TOOLS,
+        kwargs["messages"],
+        {"id": "t1", "name": "get_weather", "input": {"city": "Paris"}},
+        "boom",
         is_error=True,
     )
     # the prefill is dropped; the tool_use and its tool_result follow the question
     assert [m["role"] for m in follow["messages"]] == ["user", "assistant", "user"]
     assert follow["messages"][1]["content"][0] == {
-        "type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Paris"},
+        "type": "tool_use",
+        "id": "t1",
+        "name": "get_weather",
+        "input": {"city": "Paris"},
     }
     assert follow["messages"][2]["content"][0] == {
-        "type": "tool_result", "tool_use_id": "t1", "content": "boom", "is_error": True,
+        "type": "tool_result",
+        "tool_use_id": "t1",
+        "content": "boom",
+        "is_error": True,
     }
     assert follow["tool_choice"] == {"type": "none"}
 
@@ -128,7 +137,11 @@ def test_server_addresses_and_tool_capable_template(model_server: LocalModelServ
 @pytest.mark.e2e
 def test_openai_chat(oai: openai.OpenAI) -> None:
     resp = oai.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hi."}], max_tokens=16, temperature=0, seed=SEED,
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Say hi."}],
+        max_tokens=16,
+        temperature=0,
+        seed=SEED,
     )
     assert resp.model == MODEL_ALIAS  # whatever the request named
     choice = resp.choices[0]
@@ -146,8 +159,13 @@ def test_openai_chat(oai: openai.OpenAI) -> None:
 def test_openai_chat_stream_with_usage(oai: openai.OpenAI) -> None:
     chunks = list(
         oai.chat.completions.create(
-            model=MODEL_ALIAS, messages=[{"role": "user", "content": "Say hi."}], max_tokens=16, temperature=0,
-            seed=SEED, stream=True, stream_options={"include_usage": True},
+            model=MODEL_ALIAS,
+            messages=[{"role": "user", "content": "Say hi."}],
+            max_tokens=16,
+            temperature=0,
+            seed=SEED,
+            stream=True,
+            stream_options={"include_usage": True},
         )
     )
     assert chunks[0].choices[0].delta.role == "assistant"
@@ -163,7 +181,9 @@ def test_openai_chat_stream_with_usage(oai: openai.OpenAI) -> None:
 
 @pytest.mark.e2e
 def test_openai_streamed_tool_call(oai: openai.OpenAI) -> None:
-    chunks = list(oai.chat.completions.create(**openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, seed=SEED, stream=True)))
+    chunks = list(
+        oai.chat.completions.create(**openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, seed=SEED, stream=True))
+    )
     deltas = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
     assert deltas and {d.index for d in deltas} == {0}
     assert deltas[0].id and deltas[0].function is not None and deltas[0].function.name == "get_weather"
@@ -233,7 +253,9 @@ def test_openai_responses(oai: openai.OpenAI) -> None:
 @pytest.mark.e2e
 def test_anthropic_messages_create(claude: anthropic.Anthropic) -> None:
     msg = claude.messages.create(
-        model="claude-any-model", max_tokens=16, messages=[{"role": "user", "content": "Say hi."}],
+        model="claude-any-model",
+        max_tokens=16,
+        messages=[{"role": "user", "content": "Say hi."}],
         extra_body={"temperature": 0, "seed": SEED},
     )
     assert msg.model == MODEL_ALIAS and msg.role == "assistant"
@@ -247,7 +269,9 @@ def test_anthropic_messages_create(claude: anthropic.Anthropic) -> None:
 @pytest.mark.e2e
 def test_anthropic_messages_stream(claude: anthropic.Anthropic) -> None:
     with claude.messages.stream(
-        model=MODEL_ALIAS, max_tokens=16, messages=[{"role": "user", "content": "Say hi."}],
+        model=MODEL_ALIAS,
+        max_tokens=16,
+        messages=[{"role": "user", "content": "Say hi."}],
         extra_body={"temperature": 0, "seed": SEED},
     ) as stream:
         events = list(stream)
@@ -282,7 +306,9 @@ def test_anthropic_forced_tool_use_and_error_result(claude: anthropic.Anthropic)
     assert streamed.stop_reason == "tool_use"
 
     follow = claude.messages.create(
-        **anthropic_tool_result_kwargs(ANTHROPIC_TOOLS, QUESTION, use, "error: city not found", is_error=True, seed=SEED)
+        **anthropic_tool_result_kwargs(
+            ANTHROPIC_TOOLS, QUESTION, use, "error: city not found", is_error=True, seed=SEED
+        )
     )
     assert follow.stop_reason in ("end_turn", "max_tokens")
     assert [b.type for b in follow.content] == ["text"] and follow.content[0].text
@@ -302,5 +328,5 @@ def test_stop_leaves_no_process() -> None:
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(base_url + "/health", timeout=5)
     with pytest.raises(ModelServerError):
-        server.base_url
+        server.base_url  # noqa: B018 (the property raises)
     server.stop()  # idempotent

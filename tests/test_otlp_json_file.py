@@ -30,9 +30,10 @@ def test_span_lines_are_otlp_json(tmp_path: Path) -> None:
     provider.add_span_processor(SimpleSpanProcessor(OtlpJsonFileSpanExporter(folder)))
     tracer = provider.get_tracer("t")
     with tracer.start_as_current_span("invoke_agent coder") as root:
-        with tracer.start_as_current_span("chat m", attributes={G.usage_input: 12, n.TURN_WASTED: True,
-                                                                G.cost_amount: 0.5,
-                                                                n.TURN_WASTE_REASONS: ["a", "b"]}) as child:
+        with tracer.start_as_current_span(
+            "chat m",
+            attributes={G.usage_input: 12, n.TURN_WASTED: True, G.cost_amount: 0.5, n.TURN_WASTE_REASONS: ["a", "b"]},
+        ) as child:
             child.add_event(n.ESCALATION_EVENT, {n.ESCALATION_FROM_MODEL: "s"})
     provider.shutdown()
     lines = _lines(folder / TRACES_FILE)
@@ -48,8 +49,7 @@ def test_span_lines_are_otlp_json(tmp_path: Path) -> None:
     assert attributes[G.usage_input] == {"intValue": "12"}
     assert attributes[n.TURN_WASTED] == {"boolValue": True}
     assert attributes[G.cost_amount] == {"doubleValue": 0.5}
-    assert attributes[n.TURN_WASTE_REASONS] == {"arrayValue": {"values": [{"stringValue": "a"},
-                                                                           {"stringValue": "b"}]}}
+    assert attributes[n.TURN_WASTE_REASONS] == {"arrayValue": {"values": [{"stringValue": "a"}, {"stringValue": "b"}]}}
     assert child_json["events"][0]["name"] == n.ESCALATION_EVENT
     resource = {a["key"]: a["value"] for a in lines[0]["resourceSpans"][0]["resource"]["attributes"]}
     assert resource["service.name"] == {"stringValue": "svc"}

@@ -11,14 +11,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from tests._report_spans import RUNS, WASTEFUL, write_runs
 
-from otel_agent.cli.report import add_parser, run
-from otel_agent.report.jaeger import fetch_jaeger_spans, parse_jaeger_json
-from otel_agent.report.load import read_otlp_json_file
-from otel_agent.report.model import build_runs
-from otel_agent.report.otlp_json import parse_otlp_json
 from otel_agent.telemetry import names as n
+from otel_agent_tools.cli.report import add_parser, run
+from otel_agent_tools.report.jaeger import fetch_jaeger_spans, parse_jaeger_json
+from otel_agent_tools.report.load import read_otlp_json_file
+from otel_agent_tools.report.model import build_runs
+from otel_agent_tools.report.otlp_json import parse_otlp_json
+from tests._report_spans import RUNS, WASTEFUL, write_runs
 
 
 class FakeJaeger:
@@ -30,7 +30,7 @@ class FakeJaeger:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 fake.requests.append((url.path, parse_qs(url.query)))
                 status, body = fake.routes.get(url.path, (404, "404 page not found"))
@@ -93,8 +93,20 @@ def test_v3_answer_parses_like_the_file(trace_file: Path) -> None:
 def test_report_from_jaeger_v3(trace_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     routes = {"/api/v3/traces": (200, v3_answer(trace_file, "agents"))}
     with FakeJaeger(routes) as jaeger:
-        code, out, err = report(["--jaeger", jaeger.url, "--service", "agents", "--since", "100000d",
-                                 "--format", "json", "--no-list-prices"], capsys)
+        code, out, err = report(
+            [
+                "--jaeger",
+                jaeger.url,
+                "--service",
+                "agents",
+                "--since",
+                "100000d",
+                "--format",
+                "json",
+                "--no-list-prices",
+            ],
+            capsys,
+        )
     assert code == 0, err
     document = json.loads(out)
     assert [r["run_id"] for r in document["runs"]] == ["run-clean", "run-waste"]
@@ -110,8 +122,10 @@ def test_report_from_jaeger_v3(trace_file: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_without_a_service_every_service_but_jaeger_is_searched(trace_file: Path) -> None:
-    routes = {"/api/v3/services": (200, {"services": ["agents", "jaeger", "other-service"]}),
-              "/api/v3/traces": (200, v3_answer(trace_file))}
+    routes = {
+        "/api/v3/services": (200, {"services": ["agents", "jaeger", "other-service"]}),
+        "/api/v3/traces": (200, v3_answer(trace_file)),
+    }
     with FakeJaeger(routes) as jaeger:
         spans = fetch_jaeger_spans(jaeger.url, None, 0, 10**19)
     searched = [q["query.service_name"][0] for p, q in jaeger.requests if p == "/api/v3/traces"]
@@ -135,34 +149,66 @@ def test_server_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert err == "otel-agent report: Jaeger trace query failed (500): storage unavailable\n"
 
 
-JAEGER_JSON = {"data": [{
-    "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
-    "processes": {"p1": {"serviceName": "agents", "tags": []}},
-    "spans": [
-        {"traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "spanID": "1111111111111111", "operationName":
-         "invoke_agent coder", "references": [], "startTime": 1_760_000_000_000_000, "duration": 9_000_000,
-         "processID": "p1", "logs": [],
-         "tags": [{"key": "gen_ai.operation.name", "type": "string", "value": "invoke_agent"},
-                  {"key": "otel_agent.run.id", "type": "string", "value": "legacy-run"},
-                  {"key": "otel_agent.run.outcome", "type": "string", "value": "success"}]},
-        {"traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "spanID": "2222222222222222", "operationName": "chat m1",
-         "references": [{"refType": "CHILD_OF", "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
-                         "spanID": "1111111111111111"}],
-         "startTime": 1_760_000_001_000_000, "duration": 2_000_000, "processID": "p1",
-         "logs": [{"timestamp": 1_760_000_001_000_000, "fields": [
-             {"key": "event", "type": "string", "value": "otel_agent.escalation"},
-             {"key": "otel_agent.escalation.from_model", "type": "string", "value": "m0"},
-             {"key": "otel_agent.escalation.to_model", "type": "string", "value": "m1"},
-             {"key": "otel_agent.escalation.reason", "type": "string", "value": "stagnation"}]}],
-         "tags": [{"key": "gen_ai.operation.name", "type": "string", "value": "chat"},
-                  {"key": "gen_ai.response.model", "type": "string", "value": "m1"},
-                  {"key": "gen_ai.usage.input_tokens", "type": "int64", "value": 100},
-                  {"key": "gen_ai.usage.cost.amount", "type": "float64", "value": 0.25},
-                  {"key": "otel_agent.turn.wasted", "type": "bool", "value": True},
-                  {"key": "otel_agent.turn.waste_reason", "type": "string", "value": "loop"},
-                  {"key": "otel.status_code", "type": "string", "value": "ERROR"}]},
-    ],
-}]}
+JAEGER_JSON = {
+    "data": [
+        {
+            "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+            "processes": {"p1": {"serviceName": "agents", "tags": []}},
+            "spans": [
+                {
+                    "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                    "spanID": "1111111111111111",
+                    "operationName": "invoke_agent coder",
+                    "references": [],
+                    "startTime": 1_760_000_000_000_000,
+                    "duration": 9_000_000,
+                    "processID": "p1",
+                    "logs": [],
+                    "tags": [
+                        {"key": "gen_ai.operation.name", "type": "string", "value": "invoke_agent"},
+                        {"key": "otel_agent.run.id", "type": "string", "value": "legacy-run"},
+                        {"key": "otel_agent.run.outcome", "type": "string", "value": "success"},
+                    ],
+                },
+                {
+                    "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                    "spanID": "2222222222222222",
+                    "operationName": "chat m1",
+                    "references": [
+                        {
+                            "refType": "CHILD_OF",
+                            "traceID": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                            "spanID": "1111111111111111",
+                        }
+                    ],
+                    "startTime": 1_760_000_001_000_000,
+                    "duration": 2_000_000,
+                    "processID": "p1",
+                    "logs": [
+                        {
+                            "timestamp": 1_760_000_001_000_000,
+                            "fields": [
+                                {"key": "event", "type": "string", "value": "otel_agent.escalation"},
+                                {"key": "otel_agent.escalation.from_model", "type": "string", "value": "m0"},
+                                {"key": "otel_agent.escalation.to_model", "type": "string", "value": "m1"},
+                                {"key": "otel_agent.escalation.reason", "type": "string", "value": "stagnation"},
+                            ],
+                        }
+                    ],
+                    "tags": [
+                        {"key": "gen_ai.operation.name", "type": "string", "value": "chat"},
+                        {"key": "gen_ai.response.model", "type": "string", "value": "m1"},
+                        {"key": "gen_ai.usage.input_tokens", "type": "int64", "value": 100},
+                        {"key": "gen_ai.usage.cost.amount", "type": "float64", "value": 0.25},
+                        {"key": "otel_agent.turn.wasted", "type": "bool", "value": True},
+                        {"key": "otel_agent.turn.waste_reason", "type": "string", "value": "loop"},
+                        {"key": "otel.status_code", "type": "string", "value": "ERROR"},
+                    ],
+                },
+            ],
+        }
+    ]
+}
 
 
 def test_legacy_api_traces_fallback() -> None:

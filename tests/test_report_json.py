@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._report_spans import CLEAN, OTHER, RUNS, T0_NS, WASTEFUL, RunSpec, write_runs
 
-from otel_agent.cli.report import add_parser, run
+from otel_agent_tools.cli.report import add_parser, run
+from tests._report_spans import CLEAN, OTHER, RUNS, T0_NS, WASTEFUL, RunSpec, write_runs
 
 
 def report(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -106,7 +106,8 @@ def test_model_rows(document: dict[str, Any]) -> None:
     clean_tokens = sum(t.input_tokens + t.output_tokens for t in CLEAN.turns)
     waste_small_tokens = sum(t.input_tokens + t.output_tokens for t in WASTEFUL.turns if t.model == "small-model")
     assert small["score_per_1k_tokens"] == pytest.approx(
-        (CLEAN.score + WASTEFUL.score) / ((clean_tokens + waste_small_tokens) / 1000))
+        (CLEAN.score + WASTEFUL.score) / ((clean_tokens + waste_small_tokens) / 1000)
+    )
     assert small["provider"] == "openai"
     large = models[("coder", "large-model")]
     assert large["runs"] == 1
@@ -149,8 +150,9 @@ def test_timeline_defaults_to_the_most_wasteful_run(document: dict[str, Any]) ->
 
 
 def test_run_option_selects_the_timeline(trace_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = report(["--from", str(trace_folder), "--format", "json", "--no-list-prices", "--run", "run-clean"],
-                          capsys)
+    code, out, _ = report(
+        ["--from", str(trace_folder), "--format", "json", "--no-list-prices", "--run", "run-clean"], capsys
+    )
     assert code == 0
     timeline = json.loads(out)["timeline"]
     assert timeline["run_id"] == "run-clean"
@@ -158,16 +160,19 @@ def test_run_option_selects_the_timeline(trace_folder: Path, capsys: pytest.Capt
     assert [t["tools"] for t in timeline["turns"]][0][0]["name"] == "read_file"
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["--agent", "coder"], ["run-clean", "run-waste"]),
-    (["--service", "other-service"], ["run-other"]),
-    (["--since", "2025-10-09T08:53:25Z"], ["run-waste", "run-other"]),
-    (["--until", "2025-10-09T08:53:50Z"], ["run-clean", "run-waste"]),
-])
-def test_filters(trace_folder: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
-                 expected: list[str]) -> None:
-    code, out, err = report(["--from", str(trace_folder / "traces.otlp.jsonl"), "--format", "json",
-                             "--no-list-prices", *argv], capsys)
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--agent", "coder"], ["run-clean", "run-waste"]),
+        (["--service", "other-service"], ["run-other"]),
+        (["--since", "2025-10-09T08:53:25Z"], ["run-waste", "run-other"]),
+        (["--until", "2025-10-09T08:53:50Z"], ["run-clean", "run-waste"]),
+    ],
+)
+def test_filters(trace_folder: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: list[str]) -> None:
+    code, out, err = report(
+        ["--from", str(trace_folder / "traces.otlp.jsonl"), "--format", "json", "--no-list-prices", *argv], capsys
+    )
     assert code == 0, err
     assert [r["run_id"] for r in json.loads(out)["runs"]] == expected
 

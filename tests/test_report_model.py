@@ -7,22 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._report_spans import CLEAN, G, RUNS, WASTEFUL, write_runs
 
-from otel_agent.report.load import SpanSource, load_spans
-from otel_agent.report.model import build_runs
-from otel_agent.report.reversal_adapter import apply_price_reversal
-from otel_agent.report.spans import SpanEvent, SpanRow
-from otel_agent.report.tables import build_report, most_wasteful_run, report_to_json
-from otel_agent.report.text import render_text
 from otel_agent.telemetry import names as n
+from otel_agent_tools.report.load import SpanSource, load_spans
+from otel_agent_tools.report.model import build_runs
+from otel_agent_tools.report.reversal_adapter import apply_price_reversal
+from otel_agent_tools.report.spans import SpanEvent, SpanRow
+from otel_agent_tools.report.tables import build_report, most_wasteful_run, report_to_json
+from otel_agent_tools.report.text import render_text
+from tests._report_spans import CLEAN, RUNS, WASTEFUL, G, write_runs
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 
 
 def span(span_id: str, parent: str | None, name: str, start: int, end: int, **attributes: Any) -> SpanRow:
-    return SpanRow(trace_id=TRACE, span_id=span_id.rjust(16, "0"), parent_id=parent.rjust(16, "0") if parent else None,
-                   name=name, start_ns=start, end_ns=end, attributes=attributes, service_name="svc")
+    return SpanRow(
+        trace_id=TRACE,
+        span_id=span_id.rjust(16, "0"),
+        parent_id=parent.rjust(16, "0") if parent else None,
+        name=name,
+        start_ns=start,
+        end_ns=end,
+        attributes=attributes,
+        service_name="svc",
+    )
 
 
 def chat(span_id: str, parent: str | None, start: int, end: int, **attributes: Any) -> SpanRow:
@@ -30,14 +38,38 @@ def chat(span_id: str, parent: str | None, start: int, end: int, **attributes: A
 
 
 def test_rollup_attributes_win_over_the_turns_each_on_its_own() -> None:
-    root = span("1", None, "invoke_agent a", 0, 100, **{
-        G.operation: n.OPERATION_INVOKE_AGENT, G.agent_name: "a", n.RUN_ID: "r",
-        n.RUN_TURNS: 7, n.RUN_COST: 1.5, n.RUN_WASTED_TURNS: 2,
-        n.RUN_WASTED_TURNS_BY_REASON_PREFIX + "loop": 2,
-    })
-    turns = [chat("2", "1", 10, 20, **{G.usage_input: 100, G.cost_amount: 0.25, n.TURN_INDEX: 1}),
-             chat("3", "1", 30, 40, **{G.usage_input: 50, G.cost_amount: 0.5, n.TURN_INDEX: 2,
-                                       n.TURN_WASTED: True, n.TURN_WASTE_REASON: "other"})]
+    root = span(
+        "1",
+        None,
+        "invoke_agent a",
+        0,
+        100,
+        **{
+            G.operation: n.OPERATION_INVOKE_AGENT,
+            G.agent_name: "a",
+            n.RUN_ID: "r",
+            n.RUN_TURNS: 7,
+            n.RUN_COST: 1.5,
+            n.RUN_WASTED_TURNS: 2,
+            n.RUN_WASTED_TURNS_BY_REASON_PREFIX + "loop": 2,
+        },
+    )
+    turns = [
+        chat("2", "1", 10, 20, **{G.usage_input: 100, G.cost_amount: 0.25, n.TURN_INDEX: 1}),
+        chat(
+            "3",
+            "1",
+            30,
+            40,
+            **{
+                G.usage_input: 50,
+                G.cost_amount: 0.5,
+                n.TURN_INDEX: 2,
+                n.TURN_WASTED: True,
+                n.TURN_WASTE_REASON: "other",
+            },
+        ),
+    ]
     (run,) = build_runs([root, *turns])
     assert run.totals.turns == 7  # the roll-up
     assert run.totals.cost == 1.5
@@ -49,9 +81,21 @@ def test_rollup_attributes_win_over_the_turns_each_on_its_own() -> None:
 
 def test_escalation_read_from_the_event_when_attributes_are_absent() -> None:
     root = span("1", None, "invoke_agent a", 0, 100, **{G.operation: n.OPERATION_INVOKE_AGENT})
-    turn = replace(chat("2", "1", 10, 20), events=(SpanEvent(n.ESCALATION_EVENT, 10, {
-        n.ESCALATION_FROM_MODEL: "s", n.ESCALATION_TO_MODEL: "l", n.ESCALATION_REASON: "explicit",
-        n.ESCALATION_DIRECTION: "down"}),))
+    turn = replace(
+        chat("2", "1", 10, 20),
+        events=(
+            SpanEvent(
+                n.ESCALATION_EVENT,
+                10,
+                {
+                    n.ESCALATION_FROM_MODEL: "s",
+                    n.ESCALATION_TO_MODEL: "l",
+                    n.ESCALATION_REASON: "explicit",
+                    n.ESCALATION_DIRECTION: "down",
+                },
+            ),
+        ),
+    )
     (run,) = build_runs([root, turn])
     escalation = run.turns[0].escalation
     assert escalation is not None and (escalation.from_model, escalation.to_model) == ("s", "l")
@@ -61,8 +105,10 @@ def test_escalation_read_from_the_event_when_attributes_are_absent() -> None:
 
 
 def test_turns_without_a_run_span_make_an_inferred_run_and_sub_agents_are_their_own_runs() -> None:
-    orphan = [chat("a", None, 5, 6, **{n.RUN_ID: "lost", G.agent_name: "bot"}),
-              chat("b", None, 1, 2, **{n.RUN_ID: "lost", G.agent_name: "bot"})]
+    orphan = [
+        chat("a", None, 5, 6, **{n.RUN_ID: "lost", G.agent_name: "bot"}),
+        chat("b", None, 1, 2, **{n.RUN_ID: "lost", G.agent_name: "bot"}),
+    ]
     parent = span("1", None, "invoke_agent p", 0, 100, **{G.operation: n.OPERATION_INVOKE_AGENT, n.RUN_ID: "p"})
     child = span("2", "1", "invoke_agent c", 10, 50, **{G.operation: n.OPERATION_INVOKE_AGENT, n.RUN_ID: "c"})
     runs = build_runs([*orphan, parent, child, chat("3", "2", 20, 30), chat("4", "1", 60, 70)])
@@ -104,7 +150,8 @@ def test_price_reversal_columns(tmp_path: Path) -> None:
     assert rows["small-model"].reversals == []
     models = {m["model"]: m for m in report_to_json(report)["models"]}
     assert models["large-model"]["reversals"] == [
-        {"pricier_listed": "small-model", "listed_discount": pytest.approx(0.9), "extra_cost": None}]
+        {"pricier_listed": "small-model", "listed_discount": pytest.approx(0.9), "extra_cost": None}
+    ]
     text = render_text(report)
     assert "list $/1M" in text and "YES (1)" in text
     assert "PRICE REVERSAL (coder): large-model is listed 90% cheaper than small-model but never succeeded" in text

@@ -8,13 +8,13 @@ import socket
 from pathlib import Path
 
 import pytest
-from tests._report_spans import WASTEFUL, write_runs
 
-from otel_agent.cli.report import add_parser, run
-from otel_agent.report.load import SpanSource, load_spans
-from otel_agent.report.model import build_runs
-from otel_agent.report.tables import build_report
-from otel_agent.report.text import MAX_WIDTH, render_text
+from otel_agent_tools.cli.report import add_parser, run
+from otel_agent_tools.report.load import SpanSource, load_spans
+from otel_agent_tools.report.model import build_runs
+from otel_agent_tools.report.tables import build_report
+from otel_agent_tools.report.text import MAX_WIDTH, render_text
+from tests._report_spans import WASTEFUL, write_runs
 
 
 def report(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -40,8 +40,21 @@ def test_text_has_the_three_tables_and_the_markers(trace_folder: Path, capsys: p
     assert "RUNS (3)" in lines
     assert "MODELS (3)" in lines
     runs_header = lines[lines.index("RUNS (3)") + 1]
-    for header in ("run", "agent", "turns", "wasted (by reason)", "esc", "input", "output", "think", "cached", "USD",
-                   "GiB*s", "wall", "outcome"):
+    for header in (
+        "run",
+        "agent",
+        "turns",
+        "wasted (by reason)",
+        "esc",
+        "input",
+        "output",
+        "think",
+        "cached",
+        "USD",
+        "GiB*s",
+        "wall",
+        "outcome",
+    ):
         assert header in runs_header
     models_header = lines[lines.index("MODELS (3)") + 1]
     for header in ("model", "runs", "ok", "$/ok run", "score/1k tok", "think $", "eff $/1M"):
@@ -62,10 +75,12 @@ def test_text_has_the_three_tables_and_the_markers(trace_folder: Path, capsys: p
 def test_text_stays_within_120_columns_with_long_names(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    long_turns = tuple(replace(t, model="a-very-long-provider-model-name-2025-10-01-preview" + str(t.index))
-                       for t in WASTEFUL.turns)
-    spec = replace(WASTEFUL, run_id="0d5c1f1e-6f7b-4b0e-9d0c-2a8f6c1b9e77-with-extra", agent="agent-" * 8,
-                   turns=long_turns)
+    long_turns = tuple(
+        replace(t, model="a-very-long-provider-model-name-2025-10-01-preview" + str(t.index)) for t in WASTEFUL.turns
+    )
+    spec = replace(
+        WASTEFUL, run_id="0d5c1f1e-6f7b-4b0e-9d0c-2a8f6c1b9e77-with-extra", agent="agent-" * 8, turns=long_turns
+    )
     write_runs(tmp_path, (spec,))
     runs = build_runs(load_spans(SpanSource(path=str(tmp_path))))
     text = render_text(build_report(runs))
@@ -76,8 +91,9 @@ def test_png_is_written(trace_folder: Path, tmp_path: Path, capsys: pytest.Captu
     pytest.importorskip("matplotlib")
     for metric in ("duration", "cost"):
         target = tmp_path / f"timeline-{metric}.png"
-        code, out, err = report(["--from", str(trace_folder), "--no-list-prices", "--png", str(target),
-                                 "--png-metric", metric], capsys)
+        code, out, err = report(
+            ["--from", str(trace_folder), "--no-list-prices", "--png", str(target), "--png-metric", metric], capsys
+        )
         assert code == 0, err
         data = target.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -85,11 +101,13 @@ def test_png_is_written(trace_folder: Path, tmp_path: Path, capsys: pytest.Captu
         assert f"timeline chart written to {target}" in out
 
 
-def test_png_with_json_keeps_stdout_json(trace_folder: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_png_with_json_keeps_stdout_json(
+    trace_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("matplotlib")
-    code, out, _ = report(["--from", str(trace_folder), "--no-list-prices", "--format", "json",
-                           "--png", str(tmp_path / "t.png")], capsys)
+    code, out, _ = report(
+        ["--from", str(trace_folder), "--no-list-prices", "--format", "json", "--png", str(tmp_path / "t.png")], capsys
+    )
     assert code == 0
     assert json.loads(out)["timeline"]["run_id"] == "run-waste"
 
@@ -100,17 +118,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["--from", "/nonexistent/traces.otlp.jsonl"], "no such trace file"),
-    ([], "exactly one of --from FILE and --jaeger URL"),
-    (["--from", "x", "--jaeger", "http://127.0.0.1:1"], "exactly one of"),
-    (["--jaeger", "http://127.0.0.1:{port}"], "cannot reach Jaeger"),
-    (["--from", "{folder}", "--since", "yesterday-ish"], "cannot read the time"),
-    (["--from", "{folder}", "--run", "no-such-run"], "no run 'no-such-run'"),
-    (["--from", "{bad}"], "not an OTLP/JSON line"),
-])
-def test_user_errors_exit_2_with_one_line(argv: list[str], needle: str, trace_folder: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--from", "/nonexistent/traces.otlp.jsonl"], "no such trace file"),
+        ([], "exactly one of --from FILE and --jaeger URL"),
+        (["--from", "x", "--jaeger", "http://127.0.0.1:1"], "exactly one of"),
+        (["--jaeger", "http://127.0.0.1:{port}"], "cannot reach Jaeger"),
+        (["--from", "{folder}", "--since", "yesterday-ish"], "cannot read the time"),
+        (["--from", "{folder}", "--run", "no-such-run"], "no run 'no-such-run'"),
+        (["--from", "{bad}"], "not an OTLP/JSON line"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(
+    argv: list[str], needle: str, trace_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n")
     argv = [a.format(port=_free_port(), folder=trace_folder, bad=bad) for a in argv]

@@ -35,15 +35,15 @@ def error_type_of(error: BaseException) -> str:
 def _record_exception(span: Any, error: BaseException) -> None:
     """The exception event, with API keys masked: an error body may echo the key (a gateway's 401)."""
     stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    span.record_exception(error, attributes={"exception.message": redact(str(error)),
-                                             "exception.stacktrace": redact(stack)})
+    span.record_exception(
+        error, attributes={"exception.message": redact(str(error)), "exception.stacktrace": redact(stack)}
+    )
 
 
 class InferenceCall:
     """Created when the SDK call starts; `finish` may be called from any ending path, and acts once."""
 
-    __slots__ = ("_pipeline", "request", "_span", "_start_ns", "_mono_ns", "_turn", "_gpu_token", "_done",
-                 "_token")
+    __slots__ = ("_pipeline", "request", "_span", "_start_ns", "_mono_ns", "_turn", "_gpu_token", "_done", "_token")
 
     def __init__(self, pipeline: Pipeline, request: TurnRequest) -> None:
         self._pipeline = pipeline
@@ -73,15 +73,23 @@ class InferenceCall:
                 report_internal_error("InferenceCall.deactivate")
             self._token = None
 
-    def finish(self, response: TurnResponse | None = None, error: BaseException | None = None,
-               stream: StreamStats | None = None) -> None:
+    def finish(
+        self,
+        response: TurnResponse | None = None,
+        error: BaseException | None = None,
+        stream: StreamStats | None = None,
+    ) -> None:
         if self._done:
             return
         self._done = True
         end_ns = self._start_ns + (time.monotonic_ns() - self._mono_ns)
         record = TurnRecord(
-            request=self.request, response=response, start_ns=self._start_ns, end_ns=end_ns,
-            error_type=error_type_of(error) if error is not None else None, stream=stream,
+            request=self.request,
+            response=response,
+            start_ns=self._start_ns,
+            end_ns=end_ns,
+            error_type=error_type_of(error) if error is not None else None,
+            stream=stream,
         )
         if error is not None:
             guarded(_record_exception, self._span, error)

@@ -74,8 +74,9 @@ class RequestHook:
             raise
         return self._succeed(begun, token, result, is_async=False)
 
-    async def async_(self, wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
-                     kwargs: dict[str, Any]) -> Any:
+    async def async_(
+        self, wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         begun = self._begin(instance, args, kwargs)
         if begun is None:
             return await wrapped(*args, **kwargs)

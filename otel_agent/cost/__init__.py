@@ -6,6 +6,15 @@ from .pricing import ListPrice, Pricer, PriceResult
 from .reversal import ModelRunStats, ReversalReport, analyze_price_reversal
 
 __all__ = [
-    "GpuHourPrices", "ListPrice", "ModelRunStats", "PriceOverrides", "PriceOverridesError", "PriceResult", "Pricer",
-    "ReversalReport", "analyze_price_reversal", "gpu_hour_cost", "load_overrides",
+    "GpuHourPrices",
+    "ListPrice",
+    "ModelRunStats",
+    "PriceOverrides",
+    "PriceOverridesError",
+    "PriceResult",
+    "Pricer",
+    "ReversalReport",
+    "analyze_price_reversal",
+    "gpu_hour_cost",
+    "load_overrides",
 ]

@@ -41,8 +41,9 @@ class GpuHourPrices:
     overrides: PriceOverrides | None = None
 
     @classmethod
-    def from_env(cls, overrides: PriceOverrides | None = None,
-                 environ: Mapping[str, str] | None = None) -> GpuHourPrices:
+    def from_env(
+        cls, overrides: PriceOverrides | None = None, environ: Mapping[str, str] | None = None
+    ) -> GpuHourPrices:
         """Default from ``OTEL_AGENT_GPU_HOURLY_PRICE``; raises ValueError on a value that is not a price."""
         raw = (os.environ if environ is None else environ).get(HOURLY_PRICE_ENV, "").strip()
         return cls(default=_hourly(float(raw)) if raw else None, overrides=overrides)

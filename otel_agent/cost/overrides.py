@@ -118,8 +118,7 @@ def load_overrides(
 def parse_overrides(data: Any, origin: str) -> list[PriceOverride]:
     """Validate already-decoded prices (a mapping of model name or glob to its prices)."""
     if not isinstance(data, Mapping):
-        raise PriceOverridesError(
-            f"{origin}: expected a mapping of model name to prices, got {type(data).__name__}")
+        raise PriceOverridesError(f"{origin}: expected a mapping of model name to prices, got {type(data).__name__}")
     return [_parse_entry(str(pattern), spec, origin) for pattern, spec in data.items()]
 
 
@@ -143,12 +142,21 @@ def _parse_entry(pattern: str, spec: Any, origin: str) -> PriceOverride:
         raise PriceOverridesError(f"{where}: 'input' and 'output' are required with per-token prices")
     currency = _text(spec.get("currency", "USD"), where, "currency")
     provider = _text(spec["provider"], where, "provider") if spec.get("provider") is not None else None
-    rates = TokenRates(
-        input=numbers["input"], output=numbers["output"], cache_read=numbers.get("cache_read"),
-        cache_write=numbers.get("cache_write"), reasoning=numbers.get("reasoning"), currency=currency,
-    ) if has_rates else None
-    return PriceOverride(pattern=pattern.strip(), rates=rates, gpu_hour=numbers.get("gpu_hour"),
-                         provider=provider, origin=origin)
+    rates = (
+        TokenRates(
+            input=numbers["input"],
+            output=numbers["output"],
+            cache_read=numbers.get("cache_read"),
+            cache_write=numbers.get("cache_write"),
+            reasoning=numbers.get("reasoning"),
+            currency=currency,
+        )
+        if has_rates
+        else None
+    )
+    return PriceOverride(
+        pattern=pattern.strip(), rates=rates, gpu_hour=numbers.get("gpu_hour"), provider=provider, origin=origin
+    )
 
 
 def _price(value: Any, where: str, key: str) -> float:
@@ -170,7 +178,8 @@ def _parse_json(text: str, origin: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PriceOverridesError(
-            f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
 
 
 def _read_file(path: Path) -> Any:
@@ -184,7 +193,8 @@ def _read_file(path: Path) -> Any:
         import yaml
     except ImportError:
         raise PriceOverridesError(
-            f"{path}: reading YAML needs PyYAML (pip install pyyaml), or write the prices as JSON") from None
+            f"{path}: reading YAML needs PyYAML (pip install pyyaml), or write the prices as JSON"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

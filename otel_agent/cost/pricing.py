@@ -164,9 +164,16 @@ class Pricer:
         override = self._overrides.match(request_provider, model)
         if override is not None and override.rates is not None:
             r = override.rates
-            return ListPrice(model=model, input=r.input, output=r.output, cache_read=r.cache_read,
-                             cache_write=r.cache_write, reasoning=r.reasoning, currency=r.currency,
-                             price_source="user")
+            return ListPrice(
+                model=model,
+                input=r.input,
+                output=r.output,
+                cache_read=r.cache_read,
+                cache_write=r.cache_write,
+                reasoning=r.reasoning,
+                currency=r.currency,
+                price_source="user",
+            )
         if not self._price_local and is_local_endpoint(server_address):
             return None
         found = self._find(request_provider, model, server_address)
@@ -177,8 +184,15 @@ class Pricer:
         if rates is None:
             return None
         tiered = any(_is_tiered(model_price.__dict__.get(key)) for key in _PRICE_KEYS.values())
-        return ListPrice(model=found.model.id, input=rates.input, output=rates.output, cache_read=rates.cache_read,
-                         cache_write=rates.cache_write, reasoning=rates.reasoning, tiered=tiered)
+        return ListPrice(
+            model=found.model.id,
+            input=rates.input,
+            output=rates.output,
+            cache_read=rates.cache_read,
+            cache_write=rates.cache_write,
+            reasoning=rates.reasoning,
+            tiered=tiered,
+        )
 
     def refresh(self, timeout_s: float = 30.0) -> bool:
         """Fetch the newest price data now (network), for this process only; the bundled data is not changed.
@@ -222,8 +236,13 @@ class Pricer:
             if (provider, model) in self._logged:
                 return
             self._logged.add((provider, model))
-        log.warning("otel-agent: model %r (provider %r) %s; its calls are marked unpriced. "
-                    "Give its price in OTEL_AGENT_PRICES_FILE to price them.", model, provider, what)
+        log.warning(
+            "otel-agent: model %r (provider %r) %s; its calls are marked unpriced. "
+            "Give its price in OTEL_AGENT_PRICES_FILE to price them.",
+            model,
+            provider,
+            what,
+        )
 
 
 def _current_snapshot() -> DataSnapshot:
@@ -268,8 +287,11 @@ def _rates_at(model_price: ModelPrice, total_input_tokens: int) -> TokenRates | 
     if values["input"] is None and values["output"] is None:
         return None
     return TokenRates(
-        input=values["input"] or 0.0, output=values["output"] or 0.0, cache_read=values["cache_read"],
-        cache_write=values["cache_write"], reasoning=values["reasoning"],
+        input=values["input"] or 0.0,
+        output=values["output"] or 0.0,
+        cache_read=values["cache_read"],
+        cache_write=values["cache_write"],
+        reasoning=values["reasoning"],
     )
 
 

@@ -102,7 +102,7 @@ class _JsonLinesFile:
                 finally:
                     os.close(fd)
             return True
-        except Exception:  # noqa: BLE001 - an exporter must never raise into the application
+        except Exception:
             if not self._failure_logged:
                 self._failure_logged = True
                 log.debug("otel-agent could not append telemetry to %s", self.path, exc_info=True)

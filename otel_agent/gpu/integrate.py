@@ -58,11 +58,11 @@ def integrate_window(samples: Sequence[Sample], t0_ns: int, t1_ns: int) -> Windo
         utilizations = [s.utilization for s in inside if s.utilization is not None]
     else:
         peak = round(max(start, end))
-        utilizations = [u for u in (_util_at(t0_ns, before, first_right), _util_at(t1_ns, last_left, after))
-                        if u is not None]
+        utilizations = [
+            u for u in (_util_at(t0_ns, before, first_right), _util_at(t1_ns, last_left, after)) if u is not None
+        ]
     mean = sum(utilizations) / len(utilizations) if utilizations else None
-    return WindowStats(vram_time_gib_s=byte_ns / 1e9 / GIB, peak_bytes=peak, utilization_mean=mean,
-                       samples=len(inside))
+    return WindowStats(vram_time_gib_s=byte_ns / 1e9 / GIB, peak_bytes=peak, utilization_mean=mean, samples=len(inside))
 
 
 def _value_at(t: int, left: Sample | None, right: Sample | None) -> float | None:

@@ -83,7 +83,7 @@ class Nvml:
             if self._state == "available":
                 try:
                     self._module.nvmlShutdown()
-                except Exception:  # noqa: BLE001 - shutting down; nothing useful to do
+                except Exception:
                     pass
             if self._state != "unavailable":
                 self._state = "shut"
@@ -99,8 +99,11 @@ class Nvml:
         if not selection:
             return tuple(d.index for d in self._devices)
         wanted = {s.strip().lower() for s in selection}
-        return tuple(d.index for d in self._devices
-                     if str(d.index) in wanted or (d.uuid is not None and d.uuid.lower() in wanted))
+        return tuple(
+            d.index
+            for d in self._devices
+            if str(d.index) in wanted or (d.uuid is not None and d.uuid.lower() in wanted)
+        )
 
     def read(self, index: int, *, processes: bool = False) -> DeviceReading | None:
         """One device's memory and utilization, or None when it cannot be read."""
@@ -111,15 +114,21 @@ class Nvml:
         try:
             memory = m.nvmlDeviceGetMemoryInfo(device.handle)
             used, total = int(memory.used), int(memory.total)
-        except Exception:  # noqa: BLE001 - a device that fell off the bus, a driver reset
+        except Exception:
             return None
         try:
             utilization: float | None = float(m.nvmlDeviceGetUtilizationRates(device.handle).gpu) / 100.0
-        except Exception:  # noqa: BLE001 - not supported on some devices (MIG instances)
+        except Exception:
             utilization = None
-        return DeviceReading(index=device.index, uuid=device.uuid, name=device.name, memory_used_bytes=used,
-                             memory_total_bytes=total, utilization=utilization,
-                             processes=self._processes(device.handle) if processes else None)
+        return DeviceReading(
+            index=device.index,
+            uuid=device.uuid,
+            name=device.name,
+            memory_used_bytes=used,
+            memory_total_bytes=total,
+            utilization=utilization,
+            processes=self._processes(device.handle) if processes else None,
+        )
 
     def read_all(self, indexes: Sequence[int], *, processes: bool = False) -> list[DeviceReading]:
         return [r for i in indexes if (r := self.read(i, processes=processes)) is not None]
@@ -136,16 +145,17 @@ class Nvml:
         m = self._module
         try:
             m.nvmlInit()
-        except Exception as exc:  # noqa: BLE001 - no driver, no GPU, not permitted: all mean "unavailable"
+        except Exception as exc:
             self._reason = f"NVML did not start: {exc}"
             return False
         try:
             devices = []
             for index in range(int(m.nvmlDeviceGetCount())):
                 handle = m.nvmlDeviceGetHandleByIndex(index)
-                devices.append(_Device(index, handle, _text(m, "nvmlDeviceGetUUID", handle),
-                                       _text(m, "nvmlDeviceGetName", handle)))
-        except Exception as exc:  # noqa: BLE001
+                devices.append(
+                    _Device(index, handle, _text(m, "nvmlDeviceGetUUID", handle), _text(m, "nvmlDeviceGetName", handle))
+                )
+        except Exception as exc:
             self._reason = f"NVML could not list devices: {exc}"
             _quiet_shutdown(m)
             return False
@@ -159,7 +169,7 @@ class Nvml:
     def _processes(self, handle: Any) -> tuple[ProcessMemory, ...] | None:
         try:
             infos = self._module.nvmlDeviceGetComputeRunningProcesses(handle)
-        except Exception:  # noqa: BLE001 - not supported / not permitted
+        except Exception:
             return None
         result = []
         for info in infos:
@@ -171,7 +181,7 @@ class Nvml:
 def _text(module: Any, function: str, handle: Any) -> str | None:
     try:
         value = getattr(module, function)(handle)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -179,5 +189,5 @@ def _text(module: Any, function: str, handle: Any) -> str | None:
 def _quiet_shutdown(module: Any) -> None:
     try:
         module.nvmlShutdown()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass

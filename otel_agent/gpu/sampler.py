@@ -115,8 +115,13 @@ class GpuSampler:
         stats = integrate_window(window, token.start_ns, t1)
         if stats is None:
             return None
-        return GpuUsage(vram_time_gib_s=stats.vram_time_gib_s, vram_peak_bytes=stats.peak_bytes,
-                        utilization_mean=stats.utilization_mean, device_ids=device_ids, samples=stats.samples)
+        return GpuUsage(
+            vram_time_gib_s=stats.vram_time_gib_s,
+            vram_peak_bytes=stats.peak_bytes,
+            utilization_mean=stats.utilization_mean,
+            device_ids=device_ids,
+            samples=stats.samples,
+        )
 
     # -- host readings ---------------------------------------------------------------------------------------------
     def latest(self) -> list[DeviceReading]:
@@ -231,7 +236,7 @@ class GpuSampler:
                     return
                 try:
                     self._sample_locked()
-                except Exception:  # noqa: BLE001 - never let a driver hiccup kill sampling
+                except Exception:
                     log.debug("otel-agent: GPU sample failed", exc_info=True)
 
 

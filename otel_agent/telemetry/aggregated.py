@@ -25,8 +25,9 @@ class AggregatedCounter:
     def __init__(self, meter: Meter, spec: MetricSpec) -> None:
         self._sums: dict[tuple[tuple[str, Any], ...], float] = {}
         self._lock = threading.Lock()
-        meter.create_observable_counter(spec.name, callbacks=[self._observe], unit=spec.unit,
-                                        description=spec.description)
+        meter.create_observable_counter(
+            spec.name, callbacks=[self._observe], unit=spec.unit, description=spec.description
+        )
 
     def add(self, amount: float, attributes: Mapping[str, Any], context: Any = None) -> None:
         key = tuple(attributes.items())

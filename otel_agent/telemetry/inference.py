@@ -15,8 +15,14 @@ from .instruments import Instruments
 
 
 class InferenceTelemetry:
-    def __init__(self, tracer: Tracer, instruments: Instruments, genai: n.GenAINames,
-                 content: ContentMode, content_max_chars: int) -> None:
+    def __init__(
+        self,
+        tracer: Tracer,
+        instruments: Instruments,
+        genai: n.GenAINames,
+        content: ContentMode,
+        content_max_chars: int,
+    ) -> None:
         self._tracer = tracer
         self._m = instruments
         self._g = genai
@@ -41,8 +47,11 @@ class InferenceTelemetry:
         if self._content.on_span:
             self._add_input_content(attributes, request)
         return self._tracer.start_span(
-            n.span_name(request.operation, request.model), context=parent, kind=SpanKind.CLIENT,
-            attributes=attributes, start_time=start_ns,
+            n.span_name(request.operation, request.model),
+            context=parent,
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            start_time=start_ns,
         )
 
     def _add_input_content(self, attributes: dict[str, Any], request: TurnRequest) -> None:
@@ -89,8 +98,10 @@ class InferenceTelemetry:
             if turn.escalation is not None:
                 esc = turn.escalation
                 event = {
-                    n.ESCALATION_FROM_MODEL: esc.from_model, n.ESCALATION_TO_MODEL: esc.to_model,
-                    n.ESCALATION_REASON: esc.reason, n.ESCALATION_DIRECTION: esc.direction,
+                    n.ESCALATION_FROM_MODEL: esc.from_model,
+                    n.ESCALATION_TO_MODEL: esc.to_model,
+                    n.ESCALATION_REASON: esc.reason,
+                    n.ESCALATION_DIRECTION: esc.direction,
                 }
                 if esc.detail:
                     event[n.ESCALATION_DETAIL] = esc.detail
@@ -154,7 +165,8 @@ class InferenceTelemetry:
             m.vram_time.add(record.gpu.vram_time_gib_s, labels, context=context)
         if turn is not None:
             turn_labels = {
-                **labels, n.TURN_WASTED: turn.wasted,
+                **labels,
+                n.TURN_WASTED: turn.wasted,
                 n.TURN_WASTE_REASON: turn.waste_reason or "none",
             }
             m.turns.add(1, turn_labels, context=context)
@@ -162,11 +174,17 @@ class InferenceTelemetry:
                 m.resent_tokens.add(turn.resent_input_tokens, labels, context=context)
             if turn.escalation is not None:
                 esc = turn.escalation
-                m.escalations.add(1, {
-                    g.agent_name: turn.agent_name, n.ESCALATION_FROM_MODEL: esc.from_model,
-                    n.ESCALATION_TO_MODEL: esc.to_model, n.ESCALATION_REASON: esc.reason,
-                    n.ESCALATION_DIRECTION: esc.direction,
-                }, context=context)
+                m.escalations.add(
+                    1,
+                    {
+                        g.agent_name: turn.agent_name,
+                        n.ESCALATION_FROM_MODEL: esc.from_model,
+                        n.ESCALATION_TO_MODEL: esc.to_model,
+                        n.ESCALATION_REASON: esc.reason,
+                        n.ESCALATION_DIRECTION: esc.direction,
+                    },
+                    context=context,
+                )
 
 
 def _add_params(attributes: dict[str, Any], g: n.GenAINames, params: RequestParams) -> None:
@@ -217,15 +235,22 @@ def _has_token_counts(usage: Usage | None) -> bool:
 
 def _token_counts(usage: Usage) -> tuple[tuple[str, int | None], ...]:
     return (
-        ("input", usage.input_tokens), ("output", usage.output_tokens), ("reasoning", usage.reasoning_tokens),
-        ("cache_read", usage.cache_read_tokens), ("cache_write", usage.cache_write_tokens),
+        ("input", usage.input_tokens),
+        ("output", usage.output_tokens),
+        ("reasoning", usage.reasoning_tokens),
+        ("cache_read", usage.cache_read_tokens),
+        ("cache_write", usage.cache_write_tokens),
     )
 
 
 def _cost_components(cost: CostBreakdown) -> tuple[tuple[str, float], ...]:
     return (
-        ("input", cost.input), ("output", cost.output), ("reasoning", cost.reasoning),
-        ("cache_read", cost.cache_read), ("cache_write", cost.cache_write), ("gpu", cost.gpu),
+        ("input", cost.input),
+        ("output", cost.output),
+        ("reasoning", cost.reasoning),
+        ("cache_read", cost.cache_read),
+        ("cache_write", cost.cache_write),
+        ("gpu", cost.gpu),
     )
 
 

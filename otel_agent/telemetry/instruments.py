@@ -14,7 +14,9 @@ from .aggregated import AggregatedCounter
 def _create(meter: Meter, spec: n.MetricSpec) -> Any:
     if spec.kind == "histogram":
         return meter.create_histogram(
-            spec.name, unit=spec.unit, description=spec.description,
+            spec.name,
+            unit=spec.unit,
+            description=spec.description,
             explicit_bucket_boundaries_advisory=list(spec.buckets or ()),
         )
     if spec.kind == "counter":

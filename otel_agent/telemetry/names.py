@@ -223,67 +223,168 @@ class MetricSpec:
 
 
 TOKEN_BUCKETS: Final = (
-    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+    1,
+    4,
+    16,
+    64,
+    256,
+    1024,
+    4096,
+    16384,
+    65536,
+    262144,
+    1048576,
+    4194304,
+    16777216,
+    67108864,
 )
 DURATION_BUCKETS: Final = (
-    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    0.01,
+    0.02,
+    0.04,
+    0.08,
+    0.16,
+    0.32,
+    0.64,
+    1.28,
+    2.56,
+    5.12,
+    10.24,
+    20.48,
+    40.96,
+    81.92,
 )
 CHUNK_BUCKETS: Final = (
-    0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
+    0.001,
+    0.002,
+    0.004,
+    0.008,
+    0.016,
+    0.032,
+    0.064,
+    0.128,
+    0.256,
+    0.512,
+    1.024,
+    2.048,
+    4.096,
+    8.192,
 )
 COST_BUCKETS: Final = (
-    0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0,
+    0.00001,
+    0.0001,
+    0.0005,
+    0.001,
+    0.005,
+    0.01,
+    0.05,
+    0.1,
+    0.5,
+    1.0,
+    5.0,
+    10.0,
+    50.0,
 )
 RUN_DURATION_BUCKETS: Final = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 RUN_TURN_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 
 # GenAI conventions
-M_TOKEN_USAGE = MetricSpec("gen_ai.client.token.usage", "histogram", "{token}",
-                           "Input and output tokens per GenAI operation", TOKEN_BUCKETS)
-M_OPERATION_DURATION = MetricSpec("gen_ai.client.operation.duration", "histogram", "s",
-                                  "Duration of a GenAI operation", DURATION_BUCKETS)
-M_TIME_TO_FIRST_CHUNK = MetricSpec("gen_ai.client.operation.time_to_first_chunk", "histogram", "s",
-                                   "Time from request to the first chunk of a streamed response", DURATION_BUCKETS)
-M_TIME_PER_OUTPUT_CHUNK = MetricSpec("gen_ai.client.operation.time_per_output_chunk", "histogram", "s",
-                                     "Time between chunks of a streamed response", CHUNK_BUCKETS)
-M_OPERATION_COST = MetricSpec("gen_ai.client.operation.cost", "histogram", "{USD}",
-                              "Cost of one GenAI operation (proposed convention)", COST_BUCKETS)
+M_TOKEN_USAGE = MetricSpec(
+    "gen_ai.client.token.usage", "histogram", "{token}", "Input and output tokens per GenAI operation", TOKEN_BUCKETS
+)
+M_OPERATION_DURATION = MetricSpec(
+    "gen_ai.client.operation.duration", "histogram", "s", "Duration of a GenAI operation", DURATION_BUCKETS
+)
+M_TIME_TO_FIRST_CHUNK = MetricSpec(
+    "gen_ai.client.operation.time_to_first_chunk",
+    "histogram",
+    "s",
+    "Time from request to the first chunk of a streamed response",
+    DURATION_BUCKETS,
+)
+M_TIME_PER_OUTPUT_CHUNK = MetricSpec(
+    "gen_ai.client.operation.time_per_output_chunk",
+    "histogram",
+    "s",
+    "Time between chunks of a streamed response",
+    CHUNK_BUCKETS,
+)
+M_OPERATION_COST = MetricSpec(
+    "gen_ai.client.operation.cost",
+    "histogram",
+    "{USD}",
+    "Cost of one GenAI operation (proposed convention)",
+    COST_BUCKETS,
+)
 # newest-convention token counters (emitted only under the latest opt-in)
 M_LATEST_TOKEN_COUNTERS: Final = {
     "input": MetricSpec("gen_ai.client.inference.usage.input_tokens", "counter", "{token}", "Input tokens"),
     "output": MetricSpec("gen_ai.client.inference.usage.output_tokens", "counter", "{token}", "Output tokens"),
-    "cache_read": MetricSpec("gen_ai.client.inference.usage.cache_read.input_tokens", "counter", "{token}",
-                             "Input tokens read from the provider's cache"),
-    "cache_write": MetricSpec("gen_ai.client.inference.usage.cache_write.input_tokens", "counter", "{token}",
-                              "Input tokens written to the provider's cache"),
-    "reasoning": MetricSpec("gen_ai.client.inference.usage.reasoning.output_tokens", "counter", "{token}",
-                            "Reasoning / thinking output tokens"),
+    "cache_read": MetricSpec(
+        "gen_ai.client.inference.usage.cache_read.input_tokens",
+        "counter",
+        "{token}",
+        "Input tokens read from the provider's cache",
+    ),
+    "cache_write": MetricSpec(
+        "gen_ai.client.inference.usage.cache_write.input_tokens",
+        "counter",
+        "{token}",
+        "Input tokens written to the provider's cache",
+    ),
+    "reasoning": MetricSpec(
+        "gen_ai.client.inference.usage.reasoning.output_tokens",
+        "counter",
+        "{token}",
+        "Reasoning / thinking output tokens",
+    ),
 }
 # ours
-M_TOKENS = MetricSpec("otel_agent.tokens", "counter", "{token}",
-                      "Tokens by type: input, output, reasoning, cache_read, cache_write")
-M_COST = MetricSpec("otel_agent.cost", "counter", "{USD}",
-                    "Spend by model, provider, agent and component (input, output, reasoning, cache_read, "
-                    "cache_write, gpu)")
+M_TOKENS = MetricSpec(
+    "otel_agent.tokens", "counter", "{token}", "Tokens by type: input, output, reasoning, cache_read, cache_write"
+)
+M_COST = MetricSpec(
+    "otel_agent.cost",
+    "counter",
+    "{USD}",
+    "Spend by model, provider, agent and component (input, output, reasoning, cache_read, cache_write, gpu)",
+)
 M_UNPRICED = MetricSpec("otel_agent.cost.unpriced_calls", "counter", "{call}", "Calls with no known price")
-M_LIST_PRICE = MetricSpec("otel_agent.model.list_price", "gauge", "{USD}",
-                          "List price per million tokens by model and token type, from the price data in use")
+M_LIST_PRICE = MetricSpec(
+    "otel_agent.model.list_price",
+    "gauge",
+    "{USD}",
+    "List price per million tokens by model and token type, from the price data in use",
+)
 M_RUNS = MetricSpec("otel_agent.runs", "counter", "{run}", "Finished agent runs by outcome")
 M_TURNS = MetricSpec("otel_agent.turns", "counter", "{turn}", "Turns by agent, model, wasted and waste reason")
-M_ESCALATIONS = MetricSpec("otel_agent.escalations", "counter", "{escalation}",
-                           "Model escalations (and de-escalations) by from, to and reason")
-M_RESENT_TOKENS = MetricSpec("otel_agent.context.resent_tokens", "counter", "{token}",
-                             "Input tokens re-sent from earlier turns of the same run")
-M_RUN_DURATION = MetricSpec("otel_agent.run.duration", "histogram", "s", "Wall time of an agent run",
-                            RUN_DURATION_BUCKETS)
+M_ESCALATIONS = MetricSpec(
+    "otel_agent.escalations", "counter", "{escalation}", "Model escalations (and de-escalations) by from, to and reason"
+)
+M_RESENT_TOKENS = MetricSpec(
+    "otel_agent.context.resent_tokens", "counter", "{token}", "Input tokens re-sent from earlier turns of the same run"
+)
+M_RUN_DURATION = MetricSpec(
+    "otel_agent.run.duration", "histogram", "s", "Wall time of an agent run", RUN_DURATION_BUCKETS
+)
 M_RUN_TURNS = MetricSpec("otel_agent.run.turns", "histogram", "{turn}", "Turns per agent run", RUN_TURN_BUCKETS)
 M_RUN_COST = MetricSpec("otel_agent.run.cost", "histogram", "{USD}", "Cost per agent run", COST_BUCKETS)
-M_RUN_TOKENS = MetricSpec("otel_agent.run.tokens", "histogram", "{token}", "Tokens per agent run by type",
-                          TOKEN_BUCKETS)
-M_RUN_SCORE = MetricSpec("otel_agent.run.score", "histogram", "{score}", "Outcome score per run",
-                         (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
-M_VRAM_TIME = MetricSpec("otel_agent.gpu.vram_time", "counter", "{GiB.s}",
-                         "GPU memory held integrated over inference time (GiB*s) for local models")
+M_RUN_TOKENS = MetricSpec(
+    "otel_agent.run.tokens", "histogram", "{token}", "Tokens per agent run by type", TOKEN_BUCKETS
+)
+M_RUN_SCORE = MetricSpec(
+    "otel_agent.run.score",
+    "histogram",
+    "{score}",
+    "Outcome score per run",
+    (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+)
+M_VRAM_TIME = MetricSpec(
+    "otel_agent.gpu.vram_time",
+    "counter",
+    "{GiB.s}",
+    "GPU memory held integrated over inference time (GiB*s) for local models",
+)
 M_TOOL_CALLS = MetricSpec("otel_agent.tool.calls", "counter", "{call}", "Tool calls by tool, source and error")
 # hardware conventions
 M_HW_GPU_UTILIZATION = MetricSpec("hw.gpu.utilization", "gauge", "1", "GPU utilization")
@@ -292,11 +393,31 @@ M_HW_GPU_MEMORY_LIMIT = MetricSpec("hw.gpu.memory.limit", "gauge", "By", "GPU me
 M_HW_GPU_MEMORY_UTILIZATION = MetricSpec("hw.gpu.memory.utilization", "gauge", "1", "GPU memory used share")
 
 ALL_METRICS: Final = (
-    M_TOKEN_USAGE, M_OPERATION_DURATION, M_TIME_TO_FIRST_CHUNK, M_TIME_PER_OUTPUT_CHUNK, M_OPERATION_COST,
+    M_TOKEN_USAGE,
+    M_OPERATION_DURATION,
+    M_TIME_TO_FIRST_CHUNK,
+    M_TIME_PER_OUTPUT_CHUNK,
+    M_OPERATION_COST,
     *M_LATEST_TOKEN_COUNTERS.values(),
-    M_TOKENS, M_COST, M_UNPRICED, M_LIST_PRICE, M_RUNS, M_TURNS, M_ESCALATIONS, M_RESENT_TOKENS,
-    M_RUN_DURATION, M_RUN_TURNS, M_RUN_COST, M_RUN_TOKENS, M_RUN_SCORE, M_VRAM_TIME, M_TOOL_CALLS,
-    M_HW_GPU_UTILIZATION, M_HW_GPU_MEMORY_USAGE, M_HW_GPU_MEMORY_LIMIT, M_HW_GPU_MEMORY_UTILIZATION,
+    M_TOKENS,
+    M_COST,
+    M_UNPRICED,
+    M_LIST_PRICE,
+    M_RUNS,
+    M_TURNS,
+    M_ESCALATIONS,
+    M_RESENT_TOKENS,
+    M_RUN_DURATION,
+    M_RUN_TURNS,
+    M_RUN_COST,
+    M_RUN_TOKENS,
+    M_RUN_SCORE,
+    M_VRAM_TIME,
+    M_TOOL_CALLS,
+    M_HW_GPU_UTILIZATION,
+    M_HW_GPU_MEMORY_USAGE,
+    M_HW_GPU_MEMORY_LIMIT,
+    M_HW_GPU_MEMORY_UTILIZATION,
 )
 
 # metric attribute keys of our own (labels; bounded cardinality: never an id)

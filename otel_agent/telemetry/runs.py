@@ -17,8 +17,14 @@ if TYPE_CHECKING:
 
 
 class RunTelemetry:
-    def __init__(self, tracer: Tracer, instruments: Instruments, genai: n.GenAINames, content: ContentMode,
-                 content_max_chars: int) -> None:
+    def __init__(
+        self,
+        tracer: Tracer,
+        instruments: Instruments,
+        genai: n.GenAINames,
+        content: ContentMode,
+        content_max_chars: int,
+    ) -> None:
         self._tracer = tracer
         self._m = instruments
         self._g = genai
@@ -26,30 +32,54 @@ class RunTelemetry:
         self._max_chars = content_max_chars
 
     # -- runs --------------------------------------------------------------------------------------------------------
-    def start_run(self, name: str, *, inferred: bool, attributes: dict[str, Any], start_ns: int | None = None,
-                  parent: Context | None = None) -> Span:
+    def start_run(
+        self,
+        name: str,
+        *,
+        inferred: bool,
+        attributes: dict[str, Any],
+        start_ns: int | None = None,
+        parent: Context | None = None,
+    ) -> Span:
         g = self._g
         attrs: dict[str, Any] = {g.operation: n.OPERATION_INVOKE_AGENT, g.agent_name: name, n.RUN_INFERRED: inferred}
         for key, value in attributes.items():
             if isinstance(value, (str, bool, int, float)):
                 attrs[key if "." in key else f"otel_agent.run.attribute.{key}"] = value
-        return self._tracer.start_span(n.span_name(n.OPERATION_INVOKE_AGENT, name), context=parent,
-                                       kind=SpanKind.INTERNAL, attributes=attrs, start_time=start_ns)
+        return self._tracer.start_span(
+            n.span_name(n.OPERATION_INVOKE_AGENT, name),
+            context=parent,
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            start_time=start_ns,
+        )
 
     def finish_run(self, run: Run, end_ns: int | None = None, error: BaseException | None = None) -> None:
         g = self._g
         stats = run.stats
         attrs: dict[str, Any] = {
-            n.RUN_ID: run.id, g.agent_id: run.id, g.agent_turn_count: stats.turns, n.RUN_TURNS: stats.turns,
-            n.RUN_WASTED_TURNS: stats.wasted_turns, n.RUN_ESCALATIONS: stats.escalations,
-            n.RUN_DEESCALATIONS: stats.deescalations, n.RUN_STAGNATED: stats.stagnated,
+            n.RUN_ID: run.id,
+            g.agent_id: run.id,
+            g.agent_turn_count: stats.turns,
+            n.RUN_TURNS: stats.turns,
+            n.RUN_WASTED_TURNS: stats.wasted_turns,
+            n.RUN_ESCALATIONS: stats.escalations,
+            n.RUN_DEESCALATIONS: stats.deescalations,
+            n.RUN_STAGNATED: stats.stagnated,
             n.RUN_MISSED_ESCALATION: run.missed_escalation,
-            n.RUN_INPUT_TOKENS: stats.input_tokens, n.RUN_OUTPUT_TOKENS: stats.output_tokens,
-            n.RUN_REASONING_TOKENS: stats.reasoning_tokens, n.RUN_CACHED_TOKENS: stats.cache_read_tokens,
-            n.RUN_CACHE_WRITE_TOKENS: stats.cache_write_tokens, n.RUN_RESENT_INPUT_TOKENS: stats.resent_input_tokens,
-            n.RUN_COST: stats.cost, n.RUN_COST_REASONING: stats.reasoning_cost, n.RUN_COST_CURRENCY: "USD",
-            n.RUN_UNPRICED_TURNS: stats.unpriced_turns, n.RUN_OUTCOME: run.outcome,
-            n.RUN_END_REASON: run.end_reason or "exit", n.RUN_MODELS: list(stats.models),
+            n.RUN_INPUT_TOKENS: stats.input_tokens,
+            n.RUN_OUTPUT_TOKENS: stats.output_tokens,
+            n.RUN_REASONING_TOKENS: stats.reasoning_tokens,
+            n.RUN_CACHED_TOKENS: stats.cache_read_tokens,
+            n.RUN_CACHE_WRITE_TOKENS: stats.cache_write_tokens,
+            n.RUN_RESENT_INPUT_TOKENS: stats.resent_input_tokens,
+            n.RUN_COST: stats.cost,
+            n.RUN_COST_REASONING: stats.reasoning_cost,
+            n.RUN_COST_CURRENCY: "USD",
+            n.RUN_UNPRICED_TURNS: stats.unpriced_turns,
+            n.RUN_OUTCOME: run.outcome,
+            n.RUN_END_REASON: run.end_reason or "exit",
+            n.RUN_MODELS: list(stats.models),
         }
         for reason, count in stats.wasted_by_reason.items():
             attrs[n.RUN_WASTED_TURNS_BY_REASON_PREFIX + reason] = count
@@ -77,26 +107,46 @@ class RunTelemetry:
         m = self._m
         context = trace.set_span_in_context(run.span)
         labels = {g.agent_name: run.name, n.RUN_OUTCOME: run.outcome}
-        m.runs.add(1, {**labels, n.RUN_STAGNATED: stats.stagnated, n.RUN_MISSED_ESCALATION: run.missed_escalation},
-                   context=context)
+        m.runs.add(
+            1,
+            {**labels, n.RUN_STAGNATED: stats.stagnated, n.RUN_MISSED_ESCALATION: run.missed_escalation},
+            context=context,
+        )
         duration = max(((end_ns or run.last_activity_ns) - run.start_ns) / 1e9, 0.0)
         m.run_duration.record(duration, labels, context=context)
         m.run_turns.record(stats.turns, labels, context=context)
         if stats.cost or not stats.unpriced_turns:
             m.run_cost.record(stats.cost, labels, context=context)
-        for token_type, value in (("input", stats.input_tokens), ("output", stats.output_tokens),
-                                  ("reasoning", stats.reasoning_tokens), ("cache_read", stats.cache_read_tokens)):
+        for token_type, value in (
+            ("input", stats.input_tokens),
+            ("output", stats.output_tokens),
+            ("reasoning", stats.reasoning_tokens),
+            ("cache_read", stats.cache_read_tokens),
+        ):
             m.run_tokens.record(value, {**labels, g.token_type: token_type}, context=context)
         if run.score is not None:
             m.run_score.record(run.score, labels, context=context)
 
     # -- tools -------------------------------------------------------------------------------------------------------
-    def start_tool(self, name: str, *, source: str, parent: Context | None, turn_index: int | None,
-                   call_id: str | None = None, arguments: Any = None, start_ns: int | None = None,
-                   agent_name: str | None = None) -> Span:
+    def start_tool(
+        self,
+        name: str,
+        *,
+        source: str,
+        parent: Context | None,
+        turn_index: int | None,
+        call_id: str | None = None,
+        arguments: Any = None,
+        start_ns: int | None = None,
+        agent_name: str | None = None,
+    ) -> Span:
         g = self._g
-        attrs: dict[str, Any] = {g.operation: n.OPERATION_EXECUTE_TOOL, g.tool_name: name, g.tool_type: "function",
-                                 n.TOOL_SOURCE: source}
+        attrs: dict[str, Any] = {
+            g.operation: n.OPERATION_EXECUTE_TOOL,
+            g.tool_name: name,
+            g.tool_type: "function",
+            n.TOOL_SOURCE: source,
+        }
         if turn_index is not None:
             attrs[n.TOOL_TURN_INDEX] = turn_index
         if call_id:
@@ -105,11 +155,26 @@ class RunTelemetry:
             attrs[g.agent_name] = agent_name
         if arguments is not None and self._content.on_span:
             attrs[g.tool_arguments] = to_json(arguments, self._max_chars)
-        return self._tracer.start_span(n.span_name(n.OPERATION_EXECUTE_TOOL, name), context=parent,
-                                       kind=SpanKind.INTERNAL, attributes=attrs, start_time=start_ns)
+        return self._tracer.start_span(
+            n.span_name(n.OPERATION_EXECUTE_TOOL, name),
+            context=parent,
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            start_time=start_ns,
+        )
 
-    def finish_tool(self, span: Span, name: str, *, source: str, failed: bool, error: BaseException | None = None,
-                    result: Any = None, end_ns: int | None = None, repeated: bool = False) -> None:
+    def finish_tool(
+        self,
+        span: Span,
+        name: str,
+        *,
+        source: str,
+        failed: bool,
+        error: BaseException | None = None,
+        result: Any = None,
+        end_ns: int | None = None,
+        repeated: bool = False,
+    ) -> None:
         attrs: dict[str, Any] = {n.TOOL_IS_ERROR: failed}
         if repeated:
             attrs[n.TOOL_REPEATED] = True

@@ -4,5 +4,15 @@ from .api import agent_run, current_run, register_detector, tool
 from .run import Run, RunStats
 from .waste import WASTE_REASONS, RunMemory, TurnView, WasteDetector
 
-__all__ = ["agent_run", "current_run", "register_detector", "tool", "Run", "RunStats", "WASTE_REASONS",
-           "RunMemory", "TurnView", "WasteDetector"]
+__all__ = [
+    "agent_run",
+    "current_run",
+    "register_detector",
+    "tool",
+    "Run",
+    "RunStats",
+    "WASTE_REASONS",
+    "RunMemory",
+    "TurnView",
+    "WasteDetector",
+]

@@ -38,7 +38,7 @@ def register_detector(detector: WasteDetector) -> None:
     tracker.register_detector(detector)
 
 
-class agent_run:  # noqa: N801 - used like a function
+class agent_run:
     """``with agent_run("planner", team="support") as run:`` (also ``async with``, also ``@agent_run("planner")``).
 
     Makes an ``invoke_agent {name}`` span around the agent's work; every inference call inside is a turn of `run`.
@@ -82,16 +82,19 @@ class agent_run:  # noqa: N801 - used like a function
     def __call__(self, func: _F) -> _F:
         name, attributes = self._name, self._attributes
         if inspect.iscoroutinefunction(func):
+
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with agent_run(name, **attributes):
                     return await func(*args, **kwargs)
+
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with agent_run(name, **attributes):
                 return func(*args, **kwargs)
+
         return wrapper  # type: ignore[return-value]
 
 
@@ -122,7 +125,11 @@ class ToolCallScope:
             if run is not None:
                 run.observed_tool_keys.add(self._key)
             self._span = self._tracker.telemetry.start_tool(
-                name, source=source, parent=parent, turn_index=run.turn_count if run else None, arguments=arguments,
+                name,
+                source=source,
+                parent=parent,
+                turn_index=run.turn_count if run else None,
+                arguments=arguments,
                 agent_name=run.name if run else None,
             )
             self._token = otel_context.attach(trace.set_span_in_context(self._span))
@@ -136,8 +143,9 @@ class ToolCallScope:
         try:
             if self._token is not None:
                 otel_context.detach(self._token)
-            self._tracker.telemetry.finish_tool(span, self._name, source=self._source, failed=failed, error=error,
-                                                result=result)
+            self._tracker.telemetry.finish_tool(
+                span, self._name, source=self._source, failed=failed, error=error, result=result
+            )
             if self._run is not None:
                 self._run.add_tool_call(failed)
                 if failed and self._key is not None:
@@ -178,6 +186,7 @@ def tool(func: _F | None = None, *, name: str | None = None) -> Any:
         tool_name = name or target.__name__
         signature = _signature(target)
         if inspect.iscoroutinefunction(target):
+
             @functools.wraps(target)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 scope = ToolCallScope(tool_name, "decorator", _arguments(signature, args, kwargs))
@@ -188,6 +197,7 @@ def tool(func: _F | None = None, *, name: str | None = None) -> Any:
                     raise
                 scope.close(failed=False, result=result)
                 return result
+
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(target)
@@ -200,6 +210,7 @@ def tool(func: _F | None = None, *, name: str | None = None) -> Any:
                 raise
             scope.close(failed=False, result=result)
             return result
+
         return wrapper  # type: ignore[return-value]
 
     return decorate(func) if func is not None else decorate

@@ -56,8 +56,16 @@ class RunStats:
 class Run:
     """Returned by `agent_run(...)` and `current_run()`."""
 
-    def __init__(self, name: str, *, inferred: bool, span: Span, memory_turns: int, stagnation_window: int,
-                 attributes: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        inferred: bool,
+        span: Span,
+        memory_turns: int,
+        stagnation_window: int,
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.name = name
         self.inferred = inferred
@@ -134,8 +142,9 @@ class Run:
         self.last_activity_ns = time.time_ns()
         self.last_activity_mono = time.monotonic()
 
-    def add_turn(self, record: TurnRecord, wasted_reasons: tuple[str, ...], resent: int | None,
-                 escalation_direction: str | None) -> bool:
+    def add_turn(
+        self, record: TurnRecord, wasted_reasons: tuple[str, ...], resent: int | None, escalation_direction: str | None
+    ) -> bool:
         """Fold a finished turn into the figures; returns whether the run is now stagnating."""
         with self._lock:
             stats = self._stats

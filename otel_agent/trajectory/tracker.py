@@ -71,9 +71,18 @@ class TurnHandle:
 
 
 class TrajectoryTracker:
-    def __init__(self, telemetry: RunTelemetry, *, agent_name: str, idle_timeout_s: float, memory_turns: int,
-                 max_runs: int, stagnation_window: int, tiers: dict[str, int],
-                 list_price: Callable[[str, str], float | None] | None = None) -> None:
+    def __init__(
+        self,
+        telemetry: RunTelemetry,
+        *,
+        agent_name: str,
+        idle_timeout_s: float,
+        memory_turns: int,
+        max_runs: int,
+        stagnation_window: int,
+        tiers: dict[str, int],
+        list_price: Callable[[str, str], float | None] | None = None,
+    ) -> None:
         self.telemetry = telemetry
         self._agent_name = agent_name
         self._idle_timeout_s = idle_timeout_s
@@ -93,14 +102,22 @@ class TrajectoryTracker:
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> TrajectoryTracker:
         options = runtime.options
-        telemetry = RunTelemetry(runtime.tracer, runtime.instruments, runtime.genai,
-                                 runtime.content, options.content_max_chars)
+        telemetry = RunTelemetry(
+            runtime.tracer, runtime.instruments, runtime.genai, runtime.content, options.content_max_chars
+        )
         cost = runtime.pipeline.cost
         list_price = getattr(cost, "list_price", None)
         agent = options.service_name or os.environ.get("OTEL_SERVICE_NAME") or "agent"
-        return cls(telemetry, agent_name=agent, idle_timeout_s=options.run_idle_timeout_s,
-                   memory_turns=options.run_memory_turns, max_runs=options.max_inferred_runs,
-                   stagnation_window=options.stagnation_window, tiers=options.model_tiers, list_price=list_price)
+        return cls(
+            telemetry,
+            agent_name=agent,
+            idle_timeout_s=options.run_idle_timeout_s,
+            memory_turns=options.run_memory_turns,
+            max_runs=options.max_inferred_runs,
+            stagnation_window=options.stagnation_window,
+            tiers=options.model_tiers,
+            list_price=list_price,
+        )
 
     # -- detectors -------------------------------------------------------------------------------------------------
     def register_detector(self, detector: WasteDetector) -> None:
@@ -109,11 +126,24 @@ class TrajectoryTracker:
     # -- explicit runs ---------------------------------------------------------------------------------------------
     def open_run(self, name: str, attributes: dict[str, Any]) -> Run:
         span = self.telemetry.start_run(name, inferred=False, attributes=attributes)
-        return Run(name, inferred=False, span=span, memory_turns=self._memory_turns,
-                   stagnation_window=self._stagnation_window, attributes=attributes)
+        return Run(
+            name,
+            inferred=False,
+            span=span,
+            memory_turns=self._memory_turns,
+            stagnation_window=self._stagnation_window,
+            attributes=attributes,
+        )
 
-    def close_run(self, run: Run, *, reason: str, end_ns: int | None = None, error: BaseException | None = None,
-                  idle_since: float | None = None) -> None:
+    def close_run(
+        self,
+        run: Run,
+        *,
+        reason: str,
+        end_ns: int | None = None,
+        error: BaseException | None = None,
+        idle_since: float | None = None,
+    ) -> None:
         """End a run once. With `idle_since` (monotonic), only if it is still idle: no turn in flight, none since."""
         with self._lock:
             if run.ended:
@@ -136,7 +166,9 @@ class TrajectoryTracker:
         if explicit is not None and not explicit.inferred:
             run, parent = explicit, None
         else:
-            run = self._find_or_start(request, start_ns)  # counted in flight under the lock, before the reaper can see it
+            run = self._find_or_start(
+                request, start_ns
+            )  # counted in flight under the lock, before the reaper can see it
             parent = trace.set_span_in_context(run.span)
         run.touch()
         new_results = self._new_tool_results(request)
@@ -173,8 +205,13 @@ class TrajectoryTracker:
     def _start_inferred(self, start_ns: int | None = None) -> Run:
         """An inferred run starts with its first turn: its span starts at that turn's start time."""
         span = self.telemetry.start_run(self._agent_name, inferred=True, attributes={}, start_ns=start_ns)
-        run = Run(self._agent_name, inferred=True, span=span, memory_turns=self._memory_turns,
-                  stagnation_window=self._stagnation_window)
+        run = Run(
+            self._agent_name,
+            inferred=True,
+            span=span,
+            memory_turns=self._memory_turns,
+            stagnation_window=self._stagnation_window,
+        )
         if start_ns is not None:
             run.start_ns = start_ns  # the run's duration is measured from its first turn too
         evicted: list[Run] = []
@@ -233,9 +270,16 @@ class TrajectoryTracker:
         run.touch()
         self._register(run, record)
         return TurnAnnotations(
-            run_id=run.id, agent_name=run.name, index=handle.index, wasted=bool(reasons), waste_reasons=reasons,
-            resent_input_tokens=resent, context_growth_tokens=growth, cache_hit_ratio=cache_ratio,
-            model_tier=self._tier(record.request.provider, model) if model else None, escalation=escalation,
+            run_id=run.id,
+            agent_name=run.name,
+            index=handle.index,
+            wasted=bool(reasons),
+            waste_reasons=reasons,
+            resent_input_tokens=resent,
+            context_growth_tokens=growth,
+            cache_hit_ratio=cache_ratio,
+            model_tier=self._tier(record.request.provider, model) if model else None,
+            escalation=escalation,
             stagnating=stagnating,
         )
 
@@ -320,9 +364,15 @@ class TrajectoryTracker:
             if pending is None or pending[0] in observed:
                 continue
             failed = reads_as_error(result)
-            span = self.telemetry.start_tool(pending[1], source="inferred", parent=parent,
-                                             turn_index=run.turn_count, call_id=result.call_id,
-                                             start_ns=run.last_turn_end_ns, agent_name=run.name)
+            span = self.telemetry.start_tool(
+                pending[1],
+                source="inferred",
+                parent=parent,
+                turn_index=run.turn_count,
+                call_id=result.call_id,
+                start_ns=run.last_turn_end_ns,
+                agent_name=run.name,
+            )
             self.telemetry.finish_tool(span, pending[1], source="inferred", failed=failed, end_ns=now)
             run.add_tool_call(failed)
 
@@ -350,8 +400,7 @@ class TrajectoryTracker:
         now = time.monotonic() if now_mono is None else now_mono
         since = now - self._idle_timeout_s
         with self._lock:
-            idle = [run for run in self._inferred.values()
-                    if not run.in_flight and run.last_activity_mono <= since]
+            idle = [run for run in self._inferred.values() if not run.in_flight and run.last_activity_mono <= since]
         for run in idle:
             self.close_run(run, reason="idle", end_ns=run.last_turn_end_ns, idle_since=since)
         return len(idle)

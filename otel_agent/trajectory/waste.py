@@ -28,8 +28,14 @@ from typing import Protocol
 from ..records import ToolCall, ToolResult, TurnRecord
 
 WASTE_REASONS = (
-    "api_error", "abandoned_stream", "truncated", "invalid_tool_call", "repeated_tool_call", "tool_error",
-    "repeated_output", "empty",
+    "api_error",
+    "abandoned_stream",
+    "truncated",
+    "invalid_tool_call",
+    "repeated_tool_call",
+    "tool_error",
+    "repeated_output",
+    "empty",
 )
 _TRUNCATED = frozenset({"length", "max_tokens", "max_output_tokens", "model_context_window_exceeded"})
 _ABANDONED = frozenset({"closed_early", "cancelled", "garbage_collected"})
@@ -193,8 +199,10 @@ class ToolError:
     reason = "tool_error"
 
     def detect(self, turn: TurnView, memory: RunMemory) -> bool:
-        return any(reads_as_error(r) or (r.call_id is not None and digest(r.call_id) in memory.failed_call_ids)
-                   for r in turn.new_tool_results)
+        return any(
+            reads_as_error(r) or (r.call_id is not None and digest(r.call_id) in memory.failed_call_ids)
+            for r in turn.new_tool_results
+        )
 
 
 class RepeatedOutput:
@@ -222,8 +230,14 @@ class Empty:
 
 
 BUILTIN_DETECTORS: tuple[WasteDetector, ...] = (
-    ApiError(), AbandonedStream(), Truncated(), InvalidToolCall(), RepeatedToolCall(), ToolError(),
-    RepeatedOutput(), Empty(),
+    ApiError(),
+    AbandonedStream(),
+    Truncated(),
+    InvalidToolCall(),
+    RepeatedToolCall(),
+    ToolError(),
+    RepeatedOutput(),
+    Empty(),
 )
 
 

@@ -32,8 +32,15 @@ SHORTHANDS: dict[str, list[str]] = {
     "server address/port": ["server.address", "server.port"],
     "agent": ["gen_ai.agent.name"],
     "outcome": ["otel_agent.run.outcome"],
-    "latest conventions only": ["gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
-                                "gen_ai.response.model", "server.address", "server.port", "error.type"],
+    "latest conventions only": [
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "server.address",
+        "server.port",
+        "error.type",
+    ],
 }
 
 
@@ -77,8 +84,10 @@ def doc_metrics() -> dict[str, DocMetric]:
     section = text.split("## Metrics", 1)[1]
     out: dict[str, DocMetric] = {}
     previous: list[str] = []
-    row = re.compile(r"^\|\s*`(?P<name>[^`]+)`(?:\s*\[`(?P<prom>[^`]+)`\])?\s*\|\s*(?P<inst>[^|]+?)\s*\|"
-                     r"\s*`(?P<unit>[^`]+)`\s*\|\s*(?P<attrs>.*?)\s*\|\s*$")
+    row = re.compile(
+        r"^\|\s*`(?P<name>[^`]+)`(?:\s*\[`(?P<prom>[^`]+)`\])?\s*\|\s*(?P<inst>[^|]+?)\s*\|"
+        r"\s*`(?P<unit>[^`]+)`\s*\|\s*(?P<attrs>.*?)\s*\|\s*$"
+    )
     for line in section.splitlines():
         match = row.match(line)
         if not match:
@@ -107,11 +116,14 @@ def doc_metrics() -> dict[str, DocMetric]:
             elif head in SHORTHANDS:
                 attributes += SHORTHANDS[head]
             else:
-                raise ValueError(f"unknown attribute shorthand {head!r} in the metrics table of docs/attributes.md: "
-                                 "teach tests/dashboards/_catalog.py SHORTHANDS")
+                raise ValueError(
+                    f"unknown attribute shorthand {head!r} in the metrics table of docs/attributes.md: "
+                    "teach tests/dashboards/_catalog.py SHORTHANDS"
+                )
         previous = list(attributes)
-        out[match["name"]] = DocMetric(match["name"], match["inst"].strip(), match["unit"], match["prom"],
-                                       attributes, values)
+        out[match["name"]] = DocMetric(
+            match["name"], match["inst"].strip(), match["unit"], match["prom"], attributes, values
+        )
     return out
 
 

@@ -59,22 +59,43 @@ def queries_of(dashboard: dict[str, Any]) -> list[Query]:
         for target in panel.get("targets", []):
             ds_type = (target.get("datasource") or panel.get("datasource") or {}).get("type")
             if ds_type == "jaeger":
-                out.append(Query(uid, panel["title"], target["refId"], "jaeger", target.get("tags", ""),
-                                 target=target))
+                out.append(Query(uid, panel["title"], target["refId"], "jaeger", target.get("tags", ""), target=target))
             else:
-                out.append(Query(uid, panel["title"], target["refId"], "prometheus", target["expr"],
-                                 legend=target.get("legendFormat", ""), instant=bool(target.get("instant")),
-                                 exemplar=bool(target.get("exemplar")), target=target))
+                out.append(
+                    Query(
+                        uid,
+                        panel["title"],
+                        target["refId"],
+                        "prometheus",
+                        target["expr"],
+                        legend=target.get("legendFormat", ""),
+                        instant=bool(target.get("instant")),
+                        exemplar=bool(target.get("exemplar")),
+                        target=target,
+                    )
+                )
     for annotation in dashboard.get("annotations", {}).get("list", []):
         if annotation.get("datasource", {}).get("type") == "prometheus":
-            legend = " ".join([annotation.get("titleFormat", ""), annotation.get("textFormat", "")]
-                              + ["{{%s}}" % k for k in annotation.get("tagKeys", "").split(",") if k])
-            out.append(Query(uid, f"annotation: {annotation['name']}", "annotation", "annotation",
-                             annotation["expr"], legend=legend, target=annotation))
+            legend = " ".join(
+                [annotation.get("titleFormat", ""), annotation.get("textFormat", "")]
+                + ["{{%s}}" % k for k in annotation.get("tagKeys", "").split(",") if k]
+            )
+            out.append(
+                Query(
+                    uid,
+                    f"annotation: {annotation['name']}",
+                    "annotation",
+                    "annotation",
+                    annotation["expr"],
+                    legend=legend,
+                    target=annotation,
+                )
+            )
     for variable in dashboard.get("templating", {}).get("list", []):
         if variable.get("type") == "query":
-            out.append(Query(uid, f"variable: {variable['name']}", "variable", "variable", variable["query"],
-                             target=variable))
+            out.append(
+                Query(uid, f"variable: {variable['name']}", "variable", "variable", variable["query"], target=variable)
+            )
     return out
 
 
@@ -86,13 +107,19 @@ def all_queries() -> tuple[Query, ...]:
 @cache
 def provisioning() -> dict[str, Any]:
     """Relative path -> parsed YAML of every provisioning file."""
-    return {str(path.relative_to(PROVISIONING)): yaml.safe_load(path.read_text(encoding="utf-8"))
-            for path in sorted(PROVISIONING.rglob("*.y*ml"))}
+    return {
+        str(path.relative_to(PROVISIONING)): yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted(PROVISIONING.rglob("*.y*ml"))
+    }
 
 
 def provisioned_datasources() -> list[dict[str, Any]]:
-    return [ds for name, doc in provisioning().items() if name.startswith("datasources/")
-            for ds in (doc or {}).get("datasources", [])]
+    return [
+        ds
+        for name, doc in provisioning().items()
+        if name.startswith("datasources/")
+        for ds in (doc or {}).get("datasources", [])
+    ]
 
 
 def variable_values(dashboard: dict[str, Any], all_value: str = ".*") -> dict[str, str]:

@@ -75,8 +75,10 @@ def run_prometheus(prometheus_url: str, query: Query, values: dict[str, str], wi
     if query.kind == "variable":
         match = promql.LABEL_VALUES.match(expr)
         assert match, expr
-        answer = http_json(f"{prometheus_url}/api/v1/label/{match['label']}/values",
-                           {"match[]": match["selector"], "start": window.start, "end": window.end})
+        answer = http_json(
+            f"{prometheus_url}/api/v1/label/{match['label']}/values",
+            {"match[]": match["selector"], "start": window.start, "end": window.end},
+        )
         ok = answer.get("status") == "success"
         return Result(ok, len(answer.get("data") or []), answer.get("error", ""), answer.get("data"))
     if query.instant:
@@ -90,8 +92,9 @@ def run_prometheus(prometheus_url: str, query: Query, values: dict[str, str], wi
             # Grafana keeps evaluating annotations as "now" moves on; one more step after the window's end makes
             # sure a step lands after the last change even when the whole run fits inside one step (a fast machine)
             end += 60
-        answer = http_json(f"{prometheus_url}/api/v1/query_range",
-                           {"query": expr, "start": window.start, "end": end, "step": step})
+        answer = http_json(
+            f"{prometheus_url}/api/v1/query_range", {"query": expr, "start": window.start, "end": end, "step": step}
+        )
     ok = answer.get("status") == "success"
     samples = count_samples(answer.get("data") or {}) if ok else 0
     return Result(ok, samples, answer.get("error", "") if not ok else f"{samples} finite samples", answer.get("data"))
@@ -100,11 +103,16 @@ def run_prometheus(prometheus_url: str, query: Query, values: dict[str, str], wi
 def run_exemplars(prometheus_url: str, query: Query, values: dict[str, str], window: Window) -> list[str]:
     """Trace ids of the exemplars Grafana would draw on an exemplar-enabled panel."""
     expr = promql.fill(query.expr, values)
-    answer = http_json(f"{prometheus_url}/api/v1/query_exemplars",
-                       {"query": expr, "start": window.start, "end": window.end})
+    answer = http_json(
+        f"{prometheus_url}/api/v1/query_exemplars", {"query": expr, "start": window.start, "end": window.end}
+    )
     assert answer.get("status") == "success", answer
-    return [exemplar["labels"]["trace_id"] for series in answer.get("data") or []
-            for exemplar in series.get("exemplars", []) if "trace_id" in exemplar.get("labels", {})]
+    return [
+        exemplar["labels"]["trace_id"]
+        for series in answer.get("data") or []
+        for exemplar in series.get("exemplars", [])
+        if "trace_id" in exemplar.get("labels", {})
+    ]
 
 
 def logfmt_tags(tags: str) -> dict[str, str]:
@@ -117,10 +125,13 @@ def logfmt_tags(tags: str) -> dict[str, str]:
 
 def run_jaeger(jaeger_url: str, query: Query, values: dict[str, str], window: Window) -> Result:
     target = query.target or {}
-    params = {"service": promql.fill(target.get("service", ""), values),
-              "tags": json.dumps(logfmt_tags(promql.fill(target.get("tags", ""), values))),
-              "limit": target.get("limit", 20),
-              "start": int(window.start * 1e6), "end": int(window.end * 1e6)}
+    params = {
+        "service": promql.fill(target.get("service", ""), values),
+        "tags": json.dumps(logfmt_tags(promql.fill(target.get("tags", ""), values))),
+        "limit": target.get("limit", 20),
+        "start": int(window.start * 1e6),
+        "end": int(window.end * 1e6),
+    }
     if target.get("operation"):
         params["operation"] = promql.fill(target["operation"], values)
     answer = http_json(f"{jaeger_url}/api/traces", params)

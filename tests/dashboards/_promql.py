@@ -10,17 +10,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
   | (?P<range>\[[^\]]*\])
   | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[a-zA-Z]*)
   | (?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
   | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
-AGGREGATORS = {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
-               "count_values", "group"}
+AGGREGATORS = {
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "group",
+}
 MODIFIERS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 KEYWORDS = {"and", "or", "unless", "offset", "bool", "inf", "nan", "atan2"}
 LABEL_FUNCTIONS = {"label_replace": (1, 3), "label_join": (1,)}  # argument positions that are label names
@@ -31,9 +46,11 @@ LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?P<selector>.*?)\s*,\s*(?P<lab
 
 def fill(text: str, values: dict[str, str]) -> str:
     """Replace Grafana variables ($var, ${var}, ${var:fmt}, [[var]]) that `values` names; leave the rest ($1...)."""
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2) or match.group(3)
         return values.get(name, match.group(0))
+
     return _VARIABLE.sub(replace, text)
 
 
@@ -63,7 +80,7 @@ def tokenize(expr: str) -> list[tuple[str, str]]:
     while pos < len(expr):
         match = _TOKEN.match(expr, pos)
         if match is None:
-            raise ValueError(f"cannot tokenize at {pos}: {expr[pos:pos + 30]!r}")
+            raise ValueError(f"cannot tokenize at {pos}: {expr[pos : pos + 30]!r}")
         pos = match.end()
         kind = match.lastgroup or ""
         if kind != "ws":

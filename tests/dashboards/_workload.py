@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import otel_agent
-from otel_agent.demo.agent import LONG, PRICES, SHORT, SYSTEM, TIERS, lookup_order, search_docs
+from otel_agent_tools.demo.agent import LONG, PRICES, SHORT, SYSTEM, TIERS, lookup_order, search_docs
 
 AGENT = "support-triage"
 SELF_HOSTED = "smollm2-135m/self-hosted"  # no user price: GPU-hour priced
@@ -28,13 +28,22 @@ GPU_HOURLY_PRICE = 2.0
 RUNS_PER_ROUND = 4
 CALLS_PER_ROUND = 8
 
-__all__ = ["AGENT", "CALLS_PER_ROUND", "GPU_HOURLY_PRICE", "PRICES", "RUNS_PER_ROUND", "SELF_HOSTED", "TIERS",
-           "run_round"]
+__all__ = [
+    "AGENT",
+    "CALLS_PER_ROUND",
+    "GPU_HOURLY_PRICE",
+    "PRICES",
+    "RUNS_PER_ROUND",
+    "SELF_HOSTED",
+    "TIERS",
+    "run_round",
+]
 
 
 def _answer(client: Any, messages: list[dict[str, Any]], model: str) -> str:
     reply = client.chat.completions.create(
-        model=model, messages=messages, temperature=0, seed=7, max_tokens=96 if model == LONG else 12)
+        model=model, messages=messages, temperature=0, seed=7, max_tokens=96 if model == LONG else 12
+    )
     choice = reply.choices[0]
     messages.append({"role": "assistant", "content": choice.message.content or ""})
     messages.append({"role": "user", "content": "Go on."})
@@ -51,8 +60,10 @@ def _tool(messages: list[dict[str, Any]], function: Any, **arguments: Any) -> No
 
 def run_round(client: Any) -> None:
     with otel_agent.agent_run(AGENT, scenario="escalates") as run:
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": "Where is my order A-1042? Also, how do returns work?"}]
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Where is my order A-1042? Also, how do returns work?"},
+        ]
         _answer(client, messages, SHORT)
         _tool(messages, search_docs, query="returns")
         _answer(client, messages, SHORT)
@@ -67,8 +78,10 @@ def run_round(client: Any) -> None:
         _answer(client, messages, LONG)
         run.set_outcome(success=True, score=0.8)
     with otel_agent.agent_run(AGENT, scenario="never-escalates") as run:
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": "Explain your refund policy in detail."}]
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Explain your refund policy in detail."},
+        ]
         for _ in range(2):
             _answer(client, messages, SHORT)
         run.set_outcome(success=False, score=0.0)

@@ -110,8 +110,10 @@ def test_variables(name: str) -> None:
             ds_var = re.fullmatch(r"\$\{?(\w+)\}?", v["datasource"]["uid"])
             assert ds_var and variables[ds_var[1]]["type"] == "datasource", v["name"]
     # every variable is used somewhere (a panel, an annotation or another variable)
-    text = "\n".join([str(p.get("targets", "")) + str(p.get("datasource", "")) + p.get("description", "")
-                      for p in all_panels(board)] + [str(board["annotations"]), str(board["templating"])])
+    text = "\n".join(
+        [str(p.get("targets", "")) + str(p.get("datasource", "")) + p.get("description", "") for p in all_panels(board)]
+        + [str(board["annotations"]), str(board["templating"])]
+    )
     for var in variables:
         used = [m for m in re.findall(r"\$\{?(\w+)", text) if m == var]
         assert used, f"variable ${var} is defined but never used"
@@ -191,18 +193,39 @@ def test_issue_coverage() -> None:
     exprs = {b["uid"]: " ".join(q.expr for q in queries_of(b)) for b in BOARDS.values()}
     overview, wasted = exprs["otel-agent-overview"], exprs["otel-agent-wasted-turns"]
     escalation, cost, gpu = exprs["otel-agent-escalations"], exprs["otel-agent-cost"], exprs["otel-agent-gpu"]
-    for needle in ("otel_agent_runs_total", 'otel_agent_run_outcome="success"',
-                   "otel_agent_run_duration_seconds_bucket", "otel_agent_run_turns_", "otel_agent_run_tokens_sum",
-                   "otel_agent_run_cost_sum", "otel_agent_run_score_sum", "otel_agent_gpu_vram_time_total"):
+    for needle in (
+        "otel_agent_runs_total",
+        'otel_agent_run_outcome="success"',
+        "otel_agent_run_duration_seconds_bucket",
+        "otel_agent_run_turns_",
+        "otel_agent_run_tokens_sum",
+        "otel_agent_run_cost_sum",
+        "otel_agent_run_score_sum",
+        "otel_agent_gpu_vram_time_total",
+    ):
         assert needle in overview, needle
-    for needle in ('otel_agent_turn_wasted="true"', "by (otel_agent_turn_waste_reason)",
-                   "otel_agent_context_resent_tokens_total", "gen_ai_agent_name, gen_ai_request_model"):
+    for needle in (
+        'otel_agent_turn_wasted="true"',
+        "by (otel_agent_turn_waste_reason)",
+        "otel_agent_context_resent_tokens_total",
+        "gen_ai_agent_name, gen_ai_request_model",
+    ):
         assert needle in wasted, needle
-    for needle in ("otel_agent_escalations_total", "otel_agent_escalation_from_model", "otel_agent_escalation_reason",
-                   'otel_agent_run_missed_escalation="true"', "label_replace"):
+    for needle in (
+        "otel_agent_escalations_total",
+        "otel_agent_escalation_from_model",
+        "otel_agent_escalation_reason",
+        'otel_agent_run_missed_escalation="true"',
+        "label_replace",
+    ):
         assert needle in escalation, needle
-    for needle in ("offset 1d", 'otel_agent_cost_component="reasoning"', "otel_agent_model_list_price",
-                   'otel_agent_run_outcome="success"', "otel_agent_run_cost_sum"):
+    for needle in (
+        "offset 1d",
+        'otel_agent_cost_component="reasoning"',
+        "otel_agent_model_list_price",
+        'otel_agent_run_outcome="success"',
+        "otel_agent_run_cost_sum",
+    ):
         assert needle in cost, needle
     for needle in ("otel_agent_gpu_vram_time_total", "hw_gpu_utilization_ratio", "hw_gpu_memory_usage_bytes"):
         assert needle in gpu, needle
@@ -274,9 +297,16 @@ def test_queries_parse_with_promtool(tmp_path: Path) -> None:
     if promtool is None:
         pytest.skip("promtool not installed (Debian package prometheus)")
     exprs = [_promql_of(q) for q in PROM_QUERIES] + [
-        promql.fill(q, {"__tags": 'service_name="x"'}) for q in _traces_to_metrics_queries()]
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"dashboard:query:{i}", "expr": expr} for i, expr in enumerate(exprs)]}]}
+        promql.fill(q, {"__tags": 'service_name="x"'}) for q in _traces_to_metrics_queries()
+    ]
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [{"record": f"dashboard:query:{i}", "expr": expr} for i, expr in enumerate(exprs)],
+            }
+        ]
+    }
     path = tmp_path / "queries.yaml"
     path.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
     result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
@@ -284,8 +314,10 @@ def test_queries_parse_with_promtool(tmp_path: Path) -> None:
 
 
 def test_promql_extractor() -> None:
-    parsed = promql.parse('sum by (a) (rate(m_total{x="1", y=~"a|b"}[5m] offset 1d)) / on (a) group_left '
-                          'label_replace(max(n{z!="q"}), "dst", "$1", "src", "(.*)") or vector(0) unless k')
+    parsed = promql.parse(
+        'sum by (a) (rate(m_total{x="1", y=~"a|b"}[5m] offset 1d)) / on (a) group_left '
+        'label_replace(max(n{z!="q"}), "dst", "$1", "src", "(.*)") or vector(0) unless k'
+    )
     assert parsed.metrics == {"m_total", "n", "k"}
     assert parsed.selectors[0].matchers == [("x", "=", "1"), ("y", "=~", "a|b")]
     assert parsed.grouping_labels == {"a"}
@@ -295,8 +327,11 @@ def test_promql_extractor() -> None:
 
 # --- provisioning -----------------------------------------------------------------------------------------------------
 def _traces_to_metrics_queries() -> list[str]:
-    return [q["query"] for ds in provisioned_datasources()
-            for q in ds.get("jsonData", {}).get("tracesToMetrics", {}).get("queries", [])]
+    return [
+        q["query"]
+        for ds in provisioned_datasources()
+        for q in ds.get("jsonData", {}).get("tracesToMetrics", {}).get("queries", [])
+    ]
 
 
 def test_provisioning_parses_and_is_complete() -> None:

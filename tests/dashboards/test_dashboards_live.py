@@ -1,6 +1,6 @@
 """Every dashboard query against the real stack, filled by a real instrumented agent.
 
-The stack (otel_agent.stack.Stack: the built collector, Jaeger, Prometheus with exemplar storage, Alertmanager, on
+The stack (otel_agent_tools.stack.Stack: the built collector, Jaeger, Prometheus with exemplar storage, Alertmanager, on
 loopback) receives OTLP from a real agent workload (tests/dashboards/_workload.py) running against the real local model
 server. Then every panel target, annotation and variable query of every dashboard runs against Prometheus' (or
 Jaeger's) HTTP API with the variables filled as a user who picked `All`, and must succeed AND return data, except the
@@ -47,10 +47,14 @@ def _gpu_visible() -> bool:
         return False
 
 
-NO_GPU = ("needs NVML and a GPU: VRAM-time and the hw.gpu.* gauges are only recorded for local-endpoint calls "
-          "sampled on a GPU, and this runner has none (on a GPU runner these targets must return data)")
-NO_HISTORY = ("compares with `offset 1d`: the stack started minutes ago, so there is no day-old baseline; the same "
-              "expression without the offset must return data (checked)")
+NO_GPU = (
+    "needs NVML and a GPU: VRAM-time and the hw.gpu.* gauges are only recorded for local-endpoint calls "
+    "sampled on a GPU, and this runner has none (on a GPU runner these targets must return data)"
+)
+NO_HISTORY = (
+    "compares with `offset 1d`: the stack started minutes ago, so there is no day-old baseline; the same "
+    "expression without the offset must return data (checked)"
+)
 
 # (dashboard uid, panel title, refId) -> reason
 ALLOWED_EMPTY: dict[tuple[str, str, str], str] = {
@@ -103,7 +107,7 @@ def _wait_for(what: str, check: Any, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="module")
 def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
-    from otel_agent.stack import Stack, StackError, find_binaries
+    from otel_agent_tools.stack import Stack, StackError, find_binaries
     from tests.stack._support import missing
 
     try:
@@ -130,18 +134,34 @@ def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         endpoints = stack.endpoints
         resource = Resource.create({"service.name": SERVICE})
         tracer_provider = TracerProvider(resource=resource)
-        tracer_provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"{endpoints.otlp_http}/v1/traces"), schedule_delay_millis=200))
-        meter_provider = MeterProvider(resource=resource, metric_readers=[PeriodicExportingMetricReader(
-            OTLPMetricExporter(endpoint=f"{endpoints.otlp_http}/v1/metrics"), export_interval_millis=1000)])
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoints.otlp_http}/v1/traces"), schedule_delay_millis=200)
+        )
+        meter_provider = MeterProvider(
+            resource=resource,
+            metric_readers=[
+                PeriodicExportingMetricReader(
+                    OTLPMetricExporter(endpoint=f"{endpoints.otlp_http}/v1/metrics"), export_interval_millis=1000
+                )
+            ],
+        )
         start = time.time()
-        otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, service_name=SERVICE,
-                              model_tiers=workload.TIERS, prices_file=str(prices_file),
-                              gpu_hourly_price=workload.GPU_HOURLY_PRICE)
+        otel_agent.instrument(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            service_name=SERVICE,
+            model_tiers=workload.TIERS,
+            prices_file=str(prices_file),
+            gpu_hourly_price=workload.GPU_HOURLY_PRICE,
+        )
         log = []
         try:
-            client = openai.OpenAI(base_url=model_server.openai_base_url, api_key="not-needed-locally",
-                                   timeout=MODEL_CLIENT_TIMEOUT, max_retries=0)
+            client = openai.OpenAI(
+                base_url=model_server.openai_base_url,
+                api_key="not-needed-locally",
+                timeout=MODEL_CLIENT_TIMEOUT,
+                max_retries=0,
+            )
             runs = f'sum(otel_agent_runs_total{{service_name="{SERVICE}"}})'
             for round_number in (1, 2):
                 began = time.monotonic()
@@ -149,8 +169,9 @@ def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                 tracer_provider.force_flush()
                 meter_provider.force_flush()
                 expected = round_number * workload.RUNS_PER_ROUND
-                _wait_for(f"Prometheus to scrape {expected} runs",
-                          lambda: _prom_value(endpoints.prometheus, runs) >= expected)
+                _wait_for(
+                    f"Prometheus to scrape {expected} runs", lambda: _prom_value(endpoints.prometheus, runs) >= expected
+                )
                 log.append(f"round {round_number}: {time.monotonic() - began:.1f}s")
             # a few more scrapes after the last change, so rate windows end on data
             time.sleep(5)
@@ -170,8 +191,17 @@ def _values(query: Query, window: live.Window) -> dict[str, str]:
 def _run(filled: Filled, query: Query, expr: str | None = None) -> live.Result:
     values = _values(query, filled.window)
     if expr is not None:
-        query = Query(query.dashboard, query.panel, query.ref_id, query.kind, expr, query.legend, query.instant,
-                      query.exemplar, query.target)
+        query = Query(
+            query.dashboard,
+            query.panel,
+            query.ref_id,
+            query.kind,
+            expr,
+            query.legend,
+            query.instant,
+            query.exemplar,
+            query.target,
+        )
     if query.kind == "jaeger":
         return live.run_jaeger(filled.jaeger, query, values, filled.window)
     return live.run_prometheus(filled.prometheus, query, values, filled.window)
@@ -230,8 +260,11 @@ def test_trace_tables_link_to_the_runs_they_promise(filled: Filled) -> None:
         assert result.ok and result.samples, query.id
         wanted = live.logfmt_tags(query.expr)
         for trace in result.raw:
-            tags = {(tag["key"], json.dumps(tag["value"]).strip('"')) for span in trace["spans"]
-                    for tag in span.get("tags", [])}
+            tags = {
+                (tag["key"], json.dumps(tag["value"]).strip('"'))
+                for span in trace["spans"]
+                for tag in span.get("tags", [])
+            }
             assert set(wanted.items()) <= tags, f"{query.id}: trace {trace['traceID']} lacks {wanted}"
             assert any(span["operationName"].startswith("invoke_agent") for span in trace["spans"]), query.id
 
@@ -249,15 +282,17 @@ def test_traces_to_metrics_queries_return_data(filled: Filled) -> None:
     window = filled.window
     for item in config["queries"]:
         expr = promql.fill(item["query"], {"__tags": matchers})
-        answer = live.http_json(f"{filled.prometheus}/api/v1/query_range",
-                                {"query": expr, "start": window.start, "end": window.end, "step": window.step})
+        answer = live.http_json(
+            f"{filled.prometheus}/api/v1/query_range",
+            {"query": expr, "start": window.start, "end": window.end, "step": window.step},
+        )
         assert answer["status"] == "success", (item["name"], answer)
         assert live.count_samples(answer["data"]) > 0, (item["name"], expr)
 
 
 def test_report_reads_the_runs_from_jaeger(filled: Filled, capsys: pytest.CaptureFixture[str]) -> None:
     """`otel-agent report --jaeger` over the real Jaeger, checked run by run against the spans Jaeger itself returns."""
-    from otel_agent.cli.main import main
+    from otel_agent_tools.cli.main import main
 
     code = main(["report", "--jaeger", filled.jaeger, "--service", SERVICE, "--since", "1h", "--format", "json"])
     assert code == 0
@@ -273,8 +308,10 @@ def test_report_reads_the_runs_from_jaeger(filled: Filled, capsys: pytest.Captur
             run["turns"] += 1
             run["wasted"] += int(tags.get("otel_agent.turn.wasted") is True)
             run["escalations"] += int(tags.get("otel_agent.escalation.direction") == "up")
-    got = {r["run_id"]: {"turns": r["turns"], "wasted": r["wasted_turns"], "escalations": r["escalations"]}
-           for r in report["runs"]}
+    got = {
+        r["run_id"]: {"turns": r["turns"], "wasted": r["wasted_turns"], "escalations": r["escalations"]}
+        for r in report["runs"]
+    }
     assert len(got) == 2 * workload.RUNS_PER_ROUND
     assert got == expected
     assert sum(r["escalations"] for r in got.values()) == 2  # one escalation per round

@@ -23,8 +23,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import otel_agent
 
-DEFAULT_OPTIONS: dict[str, Any] = {"trajectories": False, "cost": False, "gpu": "off",
-                                   "providers": ("openai", "anthropic")}
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "trajectories": False,
+    "cost": False,
+    "gpu": "off",
+    "providers": ("openai", "anthropic"),
+}
 
 
 class EndCounter(SpanProcessor):
@@ -65,8 +69,11 @@ class Telemetry:
 
     def inference_spans(self) -> list[ReadableSpan]:
         """Our spans (scope `otel_agent`); the SDKs' own spans are left out."""
-        return [s for s in self.spans() if s.instrumentation_scope is not None
-                and s.instrumentation_scope.name == "otel_agent"]
+        return [
+            s
+            for s in self.spans()
+            if s.instrumentation_scope is not None and s.instrumentation_scope.name == "otel_agent"
+        ]
 
     def one_span(self) -> ReadableSpan:
         spans = self.inference_spans()
@@ -154,6 +161,11 @@ def module_telemetry() -> Iterator[Telemetry]:
 @pytest.fixture(autouse=True)
 def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Environment variables that change what is recorded start unset in every test."""
-    for name in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN",
-                 "OTEL_AGENT_CAPTURE_CONTENT", "OTEL_AGENT_SUPPRESS_ANTHROPIC_NATIVE_SPANS", "ANTHROPIC_OPEN_TELEMETRY"):
+    for name in (
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "OTEL_SEMCONV_STABILITY_OPT_IN",
+        "OTEL_AGENT_CAPTURE_CONTENT",
+        "OTEL_AGENT_SUPPRESS_ANTHROPIC_NATIVE_SPANS",
+        "ANTHROPIC_OPEN_TELEMETRY",
+    ):
         monkeypatch.delenv(name, raising=False)

@@ -36,16 +36,20 @@ def _text(message: Any) -> str:
 
 
 async def create(client: Any, d: Drive) -> None:
-    message = await d(client.messages.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING,
-                                             stop_sequences=["END"], system="Be terse."))
+    message = await d(
+        client.messages.create(
+            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, stop_sequences=["END"], system="Be terse."
+        )
+    )
     assert type(message) is Message
     assert message.content[0].type == "thinking" and message.content[0].signature
     assert message.usage.output_tokens_details.thinking_tokens == 312
 
 
 async def create_stream(client: Any, d: Drive) -> None:
-    stream = await d(client.messages.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING,
-                                            stream=True))
+    stream = await d(
+        client.messages.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, stream=True)
+    )
     assert isinstance(stream, anthropic.AsyncStream if d.is_async else anthropic.Stream)
     events = await d.drain(stream)
     assert type(events[0]) is RawMessageStartEvent
@@ -53,16 +57,18 @@ async def create_stream(client: Any, d: Drive) -> None:
 
 
 async def stream_text(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS,
-                                              thinking=THINKING)) as stream:
+    async with d.enter(
+        client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    ) as stream:
         texts = await d.drain(stream.text_stream)
         assert stream.response.status_code == 200
     assert "".join(texts) == "The capital of France is Paris."
 
 
 async def stream_final_message(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS,
-                                              thinking=THINKING)) as stream:
+    async with d.enter(
+        client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    ) as stream:
         final = await d(stream.get_final_message())
     assert isinstance(final, Message)
     assert final.content[0].type == "thinking"
@@ -71,28 +77,36 @@ async def stream_final_message(client: Any, d: Drive) -> None:
 
 
 async def stream_until_done(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS,
-                                              thinking=THINKING)) as stream:
+    async with d.enter(
+        client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    ) as stream:
         await d(stream.until_done())
         assert _text(stream.current_message_snapshot) == "The capital of France is Paris."
 
 
 async def stream_events(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS,
-                                              thinking=THINKING)) as stream:
+    async with d.enter(
+        client.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    ) as stream:
         kinds = [event.type for event in await d.drain(stream)]
     assert "thinking" in kinds and "text" in kinds and kinds[-1] == "message_stop"
 
 
 async def beta_create(client: Any, d: Drive) -> None:
-    message = await d(client.beta.messages.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING,
-                                                  betas=["interleaved-thinking-2025-05-14"]))
+    message = await d(
+        client.beta.messages.create(
+            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, betas=["interleaved-thinking-2025-05-14"]
+        )
+    )
     assert type(message) is BetaMessage
 
 
 async def beta_stream(client: Any, d: Drive) -> None:
-    async with d.enter(client.beta.messages.stream(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING,
-                                                   betas=["interleaved-thinking-2025-05-14"])) as stream:
+    async with d.enter(
+        client.beta.messages.stream(
+            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, betas=["interleaved-thinking-2025-05-14"]
+        )
+    ) as stream:
         texts = await d.drain(stream.text_stream)
         final = await d(stream.get_final_message())
     assert "".join(texts) == _text(final) == "The capital of France is Paris."
@@ -100,8 +114,9 @@ async def beta_stream(client: Any, d: Drive) -> None:
 
 
 async def raw_response(client: Any, d: Drive) -> None:
-    raw = await d(client.messages.with_raw_response.create(model=MODEL, max_tokens=2048, messages=MSGS,
-                                                           thinking=THINKING))
+    raw = await d(
+        client.messages.with_raw_response.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    )
     assert raw.http_response.status_code == 200
     message = raw.parse()  # the legacy raw response parses synchronously, also on the async client
     if inspect.isawaitable(message):
@@ -110,15 +125,19 @@ async def raw_response(client: Any, d: Drive) -> None:
 
 
 async def streaming_response(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.with_streaming_response.create(
-            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)) as raw:
+    async with d.enter(
+        client.messages.with_streaming_response.create(model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING)
+    ) as raw:
         message = await d(raw.parse())
     assert type(message) is Message
 
 
 async def streaming_response_stream(client: Any, d: Drive) -> None:
-    async with d.enter(client.messages.with_streaming_response.create(
-            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, stream=True)) as raw:
+    async with d.enter(
+        client.messages.with_streaming_response.create(
+            model=MODEL, max_tokens=2048, messages=MSGS, thinking=THINKING, stream=True
+        )
+    ) as raw:
         events = await d.drain(await d(raw.parse()))
     assert events[-1].type == "message_stop"
 
@@ -159,8 +178,9 @@ def routes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_one_span_per_call(telemetry: Any, routes: list[str], case: str, is_async: bool) -> None:
     scenario, streamed, api = CASES[case]
     server = p.anthropic_server()
-    client = p.anthropic_client(server, is_async=is_async,
-                                open_telemetry={"tracer_provider": telemetry.tracer_provider})
+    client = p.anthropic_client(
+        server, is_async=is_async, open_telemetry={"tracer_provider": telemetry.tracer_provider}
+    )
     await scenario(client, Drive(is_async))
 
     assert len(server.requests) == 1
@@ -201,8 +221,9 @@ async def test_one_span_per_call(telemetry: Any, routes: list[str], case: str, i
 def test_create_request_params(telemetry: Any) -> None:
     """anthropic 2.x has no temperature/top_p/top_k arguments; effort lives in `output_config`."""
     client = p.anthropic_client(p.anthropic_server())
-    client.messages.create(model=MODEL, max_tokens=2048, messages=MSGS, stop_sequences=["END"],
-                           output_config={"effort": "high"})
+    client.messages.create(
+        model=MODEL, max_tokens=2048, messages=MSGS, stop_sequences=["END"], output_config={"effort": "high"}
+    )
     attrs = telemetry.one_span().attributes
     assert tuple(attrs["gen_ai.request.stop_sequences"]) == ("END",)
     assert attrs["otel_agent.request.reasoning_effort"] == "high"
@@ -236,8 +257,9 @@ def test_stream_without_usage_details(telemetry: Any) -> None:
 @pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
 async def test_native_span_present_when_not_suppressed(instrument_with: Any, is_async: bool, stream: bool) -> None:
     telemetry = instrument_with(suppress_anthropic_native_spans=False)
-    client = p.anthropic_client(p.anthropic_server(), is_async=is_async,
-                                open_telemetry={"tracer_provider": telemetry.tracer_provider})
+    client = p.anthropic_client(
+        p.anthropic_server(), is_async=is_async, open_telemetry={"tracer_provider": telemetry.tracer_provider}
+    )
     d = Drive(is_async)
     if stream:
         async with d.enter(client.messages.stream(model=MODEL, max_tokens=64, messages=MSGS)) as s:

@@ -34,10 +34,14 @@ def _async_clients() -> tuple[Any, Any]:
     import openai
 
     oa_server, an_server = p.openai_server(), p.anthropic_server()
-    oa = openai.AsyncOpenAI(api_key=p.OPENAI_KEY, http_client=httpx2.AsyncClient(
-        transport=httpx2.MockTransport(_delayed_async(oa_server, 1))))
-    an = anthropic.AsyncAnthropic(api_key=p.ANTHROPIC_KEY, http_client=httpx2.AsyncClient(
-        transport=httpx2.MockTransport(_delayed_async(an_server, 2))))
+    oa = openai.AsyncOpenAI(
+        api_key=p.OPENAI_KEY,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(_delayed_async(oa_server, 1))),
+    )
+    an = anthropic.AsyncAnthropic(
+        api_key=p.ANTHROPIC_KEY,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(_delayed_async(an_server, 2))),
+    )
     return oa, an
 
 
@@ -101,8 +105,7 @@ def test_threads_keep_their_parents(telemetry: Any) -> None:
             if index % 2:
                 client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
             else:
-                for _ in client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES,
-                                                        stream=True):
+                for _ in client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES, stream=True):
                     pass
             return parent.get_span_context().span_id
 
@@ -135,8 +138,9 @@ async def test_stream_consumed_in_another_task_keeps_its_parent(telemetry: Any) 
 
 async def test_no_parent_gives_a_root_span(telemetry: Any) -> None:
     oa, _ = _async_clients()
-    await asyncio.gather(*(oa.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
-                           for _ in range(5)))
+    await asyncio.gather(
+        *(oa.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES) for _ in range(5))
+    )
     spans = telemetry.inference_spans()
     assert len(spans) == 5
     assert all(s.parent is None for s in spans)

@@ -49,18 +49,25 @@ def _assert_no_secrets(telemetry: Any) -> None:
 
 def _run_all(d_async: bool = False) -> None:
     """One call of each kind, the messages carrying a leaked key and a system prompt."""
-    messages = [{"role": "system", "content": "You are terse."},
-                {"role": "user", "content": f"My key is {LEAKED}, what is the capital of France?"}]
+    messages = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": f"My key is {LEAKED}, what is the capital of France?"},
+    ]
     oa = p.openai_client(p.openai_server(chat=p.chat_completion(f"Do not share {LEAKED}.")))
     oa.chat.completions.create(model=p.OPENAI_MODEL, messages=messages)
     for _ in oa.chat.completions.create(model=p.OPENAI_MODEL, messages=messages, stream=True):
         pass
     oa.responses.create(model=p.OPENAI_MODEL, input=f"key {LEAKED}", instructions="Be terse.")
     an = p.anthropic_client(p.anthropic_server())
-    an.messages.create(model=p.ANTHROPIC_MODEL, max_tokens=64, system=f"secret {LEAKED}",
-                       messages=[{"role": "user", "content": f"My key is {LEAKED}"}])
-    with an.messages.stream(model=p.ANTHROPIC_MODEL, max_tokens=64,
-                            messages=[{"role": "user", "content": LEAKED}]) as stream:
+    an.messages.create(
+        model=p.ANTHROPIC_MODEL,
+        max_tokens=64,
+        system=f"secret {LEAKED}",
+        messages=[{"role": "user", "content": f"My key is {LEAKED}"}],
+    )
+    with an.messages.stream(
+        model=p.ANTHROPIC_MODEL, max_tokens=64, messages=[{"role": "user", "content": LEAKED}]
+    ) as stream:
         stream.until_done()
 
 
@@ -79,8 +86,10 @@ def test_off_by_default(telemetry: Any) -> None:
 def test_on_by_the_genai_variable(instrument_with: Any, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", value)
     telemetry = instrument_with()
-    messages = [{"role": "system", "content": "You are terse."},
-                {"role": "user", "content": "What is the capital of France?"}]
+    messages = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]
     client = p.openai_client(p.openai_server())
     client.chat.completions.create(model=p.OPENAI_MODEL, messages=messages)
     attrs = telemetry.one_span().attributes
@@ -108,8 +117,9 @@ def test_streams_and_anthropic_capture_output(instrument_with: Any, monkeypatch:
     for _ in oa.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES, stream=True):
         pass
     an = p.anthropic_client(p.anthropic_server())
-    with an.messages.stream(model=p.ANTHROPIC_MODEL, max_tokens=64, messages=p.USER_MESSAGES,
-                            system="Answer briefly.") as stream:
+    with an.messages.stream(
+        model=p.ANTHROPIC_MODEL, max_tokens=64, messages=p.USER_MESSAGES, system="Answer briefly."
+    ) as stream:
         stream.until_done()
     openai_span, anthropic_span = telemetry.inference_spans()
     assert "The capital is Paris." in openai_span.attributes["gen_ai.output.messages"]
@@ -130,8 +140,10 @@ def test_size_cap(instrument_with: Any, monkeypatch: pytest.MonkeyPatch, cap: in
     telemetry = instrument_with(content_max_chars=cap)
     long_text = "lorem ipsum " * 2000
     client = p.openai_client(p.openai_server(chat=p.chat_completion(long_text)))
-    client.chat.completions.create(model=p.OPENAI_MODEL, messages=[
-        {"role": "system", "content": long_text}, {"role": "user", "content": long_text}])
+    client.chat.completions.create(
+        model=p.OPENAI_MODEL,
+        messages=[{"role": "system", "content": long_text}, {"role": "user", "content": long_text}],
+    )
     attrs = telemetry.one_span().attributes
     for key in CONTENT_KEYS:
         assert len(attrs[key]) <= cap, key
@@ -177,8 +189,14 @@ def test_no_secrets_in_error_spans(instrument_with: Any, monkeypatch: pytest.Mon
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
     telemetry = instrument_with()
     if provider == "openai":
-        body = {"error": {"message": f"Incorrect API key provided: {p.OPENAI_KEY}.", "type": "invalid_request_error",
-                          "param": None, "code": "invalid_api_key"}}
+        body = {
+            "error": {
+                "message": f"Incorrect API key provided: {p.OPENAI_KEY}.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        }
         server = p.openai_server()
         server.on("/v1/chat/completions", lambda request: p.json_response(body, 401))
         client = p.openai_client(server, max_retries=0)
@@ -186,8 +204,10 @@ def test_no_secrets_in_error_spans(instrument_with: Any, monkeypatch: pytest.Mon
             client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
         assert p.OPENAI_KEY in str(caught.value), "the caller's exception is not altered"
     else:
-        body = {"type": "error", "error": {"type": "authentication_error",
-                                           "message": f"invalid x-api-key {p.ANTHROPIC_KEY}"}}
+        body = {
+            "type": "error",
+            "error": {"type": "authentication_error", "message": f"invalid x-api-key {p.ANTHROPIC_KEY}"},
+        }
         server = p.anthropic_server()
         server.on("/v1/messages", lambda request: p.json_response(body, 401))
         client = p.anthropic_client(server, max_retries=0)

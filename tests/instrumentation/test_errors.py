@@ -21,8 +21,7 @@ from . import payloads as p
 from .payloads import Drive
 
 OPENAI_STATUSES = {429: openai.RateLimitError, 500: openai.InternalServerError, 503: openai.InternalServerError}
-ANTHROPIC_STATUSES = {429: anthropic.RateLimitError, 500: anthropic.InternalServerError,
-                      529: anthropic.OverloadedError}
+ANTHROPIC_STATUSES = {429: anthropic.RateLimitError, 500: anthropic.InternalServerError, 529: anthropic.OverloadedError}
 
 
 def _failing(server: p.Server, path: str, status: int, body: Any) -> None:
@@ -64,8 +63,9 @@ async def test_openai_status_errors(telemetry: Any, status: int, stream: bool, i
     client = p.openai_client(server, is_async=is_async, max_retries=0)
     made = _spy_on_errors(client)
     with pytest.raises(OPENAI_STATUSES[status]) as caught:
-        await Drive(is_async)(client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES,
-                                                             stream=stream))
+        await Drive(is_async)(
+            client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES, stream=stream)
+        )
     assert made == [caught.value] and caught.value is made[0], "the SDK's own exception object, unchanged"
     assert caught.value.status_code == status
     assert caught.value.body == p.openai_error(status)["error"]
@@ -83,8 +83,9 @@ async def test_anthropic_status_errors(telemetry: Any, status: int, stream: bool
     d = Drive(is_async)
     with pytest.raises(ANTHROPIC_STATUSES[status]) as caught:
         if stream:
-            async with d.enter(client.messages.stream(model=p.ANTHROPIC_MODEL, max_tokens=64,
-                                                      messages=p.USER_MESSAGES)) as s:
+            async with d.enter(
+                client.messages.stream(model=p.ANTHROPIC_MODEL, max_tokens=64, messages=p.USER_MESSAGES)
+            ) as s:
                 await d(s.get_final_message())
         else:
             await d(client.messages.create(model=p.ANTHROPIC_MODEL, max_tokens=64, messages=p.USER_MESSAGES))
@@ -103,16 +104,19 @@ def test_same_exception_as_uninstrumented(telemetry: Any, provider: str) -> None
             server = p.openai_server()
             _failing(server, "/v1/chat/completions", 429, p.openai_error(429))
             client = p.openai_client(server, max_retries=0)
-            call = lambda: client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)  # noqa: E731
+            call = lambda: client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
         else:
             server = p.anthropic_server()
             _failing(server, "/v1/messages", 529, p.anthropic_error(529))
             client = p.anthropic_client(server, max_retries=0)
-            call = lambda: client.messages.create(model=p.ANTHROPIC_MODEL, max_tokens=8,  # noqa: E731
-                                                  messages=p.USER_MESSAGES)
+            call = lambda: client.messages.create(
+                model=p.ANTHROPIC_MODEL,
+                max_tokens=8,
+                messages=p.USER_MESSAGES,
+            )
         try:
             call()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             return error
         raise AssertionError("no error raised")
 
@@ -120,11 +124,13 @@ def test_same_exception_as_uninstrumented(telemetry: Any, provider: str) -> None
     options = telemetry.options
     otel_agent.uninstrument()
     plain = failure()
-    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                          **options)
+    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **options)
     assert type(instrumented) is type(plain)
-    assert (instrumented.status_code, str(instrumented), instrumented.body) == (plain.status_code, str(plain),
-                                                                                  plain.body)
+    assert (instrumented.status_code, str(instrumented), instrumented.body) == (
+        plain.status_code,
+        str(plain),
+        plain.body,
+    )
     assert instrumented.__traceback__ is not None
 
 
@@ -167,8 +173,16 @@ async def test_connection_error(telemetry: Any, is_async: bool) -> None:
 # -- errors inside a stream -------------------------------------------------------------------------------------------
 def test_anthropic_error_event_mid_stream(telemetry: Any) -> None:
     events = p.anthropic_events()[:5]
-    events.append(("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
-                             "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}))
+    events.append(
+        (
+            "error",
+            {
+                "type": "error",
+                "error": {"type": "overloaded_error", "message": "Overloaded"},
+                "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+            },
+        )
+    )
     client = p.anthropic_client(p.anthropic_server(stream=p.named_sse(events)), max_retries=0)
     seen: list[Any] = []
     with pytest.raises(anthropic.APIStatusError) as caught:
@@ -188,8 +202,10 @@ def test_anthropic_error_event_mid_stream(telemetry: Any) -> None:
 def test_openai_error_chunk_mid_stream(telemetry: Any) -> None:
     chunks = p.chat_chunks()[:3]
     data = p.openai_sse(chunks)[: -len(b"data: [DONE]\n\n")]
-    data += b'data: {"error": {"message": "The server had an error", "type": "server_error", "param": null, ' \
-            b'"code": null}}\n\n'
+    data += (
+        b'data: {"error": {"message": "The server had an error", "type": "server_error", "param": null, '
+        b'"code": null}}\n\n'
+    )
     client = p.openai_client(p.openai_server(chat_stream=data), max_retries=0)
     stream = client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES, stream=True)
     got: list[Any] = []
@@ -278,13 +294,17 @@ MALFORMED_OPENAI_USAGE: dict[str, Any] = {
     "missing": p.OMIT,
     "null": None,
     "strings": {"prompt_tokens": "twelve", "completion_tokens": "7 tokens", "total_tokens": "19"},
-    "null counts": {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None,
-                    "prompt_tokens_details": None, "completion_tokens_details": None},
+    "null counts": {
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "total_tokens": None,
+        "prompt_tokens_details": None,
+        "completion_tokens_details": None,
+    },
     "not an object": "12 tokens",
     "a list": [1, 2],
     "negative and fractional": {"prompt_tokens": -1, "completion_tokens": 2.5, "total_tokens": 1},
-    "details wrong type": {"prompt_tokens": 10, "prompt_tokens_details": "cached",
-                           "completion_tokens_details": [1]},
+    "details wrong type": {"prompt_tokens": 10, "prompt_tokens_details": "cached", "completion_tokens_details": [1]},
 }
 
 
@@ -329,8 +349,11 @@ def test_numeric_strings_read_as_the_sdk_reads_them(telemetry: Any) -> None:
     client = p.openai_client(p.openai_server(chat=p.chat_completion(usage=usage)))
     result = client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
     attrs = telemetry.one_span().attributes
-    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (
-        result.usage.prompt_tokens, result.usage.completion_tokens) == (12, 7)
+    assert (
+        (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"])
+        == (result.usage.prompt_tokens, result.usage.completion_tokens)
+        == (12, 7)
+    )
     assert "otel_agent.usage.missing" not in attrs
 
 
@@ -343,12 +366,16 @@ def test_stream_without_usage_is_missing(telemetry: Any) -> None:
     assert attrs["otel_agent.stream.end"] == "completed"
 
 
-@pytest.mark.parametrize("body", [
-    {"id": None, "object": "chat.completion", "choices": None, "model": 42},
-    {"choices": [{"index": 0, "message": None, "finish_reason": 7}]},
-    {"choices": [None, "x", {"message": {"content": ["not", "text"], "tool_calls": "nope"}}]},
-    {},
-], ids=["null fields", "odd types", "odd choices", "empty object"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": None, "object": "chat.completion", "choices": None, "model": 42},
+        {"choices": [{"index": 0, "message": None, "finish_reason": 7}]},
+        {"choices": [None, "x", {"message": {"content": ["not", "text"], "tool_calls": "nope"}}]},
+        {},
+    ],
+    ids=["null fields", "odd types", "odd choices", "empty object"],
+)
 def test_openai_malformed_body(telemetry: Any, body: dict[str, Any]) -> None:
     client = p.openai_client(p.openai_server(chat=body))
     result = client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
@@ -363,20 +390,23 @@ def test_non_json_body_is_the_sdks_business(telemetry: Any) -> None:
 
     def run() -> Any:
         server = p.openai_server()
-        server.on("/v1/chat/completions", lambda request: httpx2.Response(
-            200, content=b"<html>gateway</html>", headers={"content-type": "application/json"}))
+        server.on(
+            "/v1/chat/completions",
+            lambda request: httpx2.Response(
+                200, content=b"<html>gateway</html>", headers={"content-type": "application/json"}
+            ),
+        )
         client = p.openai_client(server, max_retries=0)
         try:
             return ("ok", client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             return ("error", type(error))
 
     instrumented = run()
     options = telemetry.options
     otel_agent.uninstrument()
     plain = run()
-    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                          **options)
+    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **options)
     assert instrumented[0] == plain[0]
     if plain[0] == "error":
         assert instrumented[1] is plain[1]

@@ -22,14 +22,19 @@ from otel_agent.instrumentors import AnthropicInstrumentor, OpenAIInstrumentor
 from . import payloads as p
 from .conftest import DEFAULT_OPTIONS
 
-CLIENT_CLASSES = [openai._base_client.SyncAPIClient, openai._base_client.AsyncAPIClient,
-                  anthropic._base_client.SyncAPIClient, anthropic._base_client.AsyncAPIClient]
+CLIENT_CLASSES = [
+    openai._base_client.SyncAPIClient,
+    openai._base_client.AsyncAPIClient,
+    anthropic._base_client.SyncAPIClient,
+    anthropic._base_client.AsyncAPIClient,
+]
 
 
 def _one_call_each() -> None:
     p.openai_client(p.openai_server()).chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
-    p.anthropic_client(p.anthropic_server()).messages.create(model=p.ANTHROPIC_MODEL, max_tokens=8,
-                                                             messages=p.USER_MESSAGES)
+    p.anthropic_client(p.anthropic_server()).messages.create(
+        model=p.ANTHROPIC_MODEL, max_tokens=8, messages=p.USER_MESSAGES
+    )
 
 
 def _is_wrapped(cls: Any) -> bool:
@@ -37,8 +42,9 @@ def _is_wrapped(cls: Any) -> bool:
 
 
 def test_instrument_twice_gives_one_span_per_call(telemetry: Any) -> None:
-    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                          **telemetry.options)
+    otel_agent.instrument(
+        tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **telemetry.options
+    )
     otel_agent.instrument(**telemetry.options)  # no providers: still the first runtime's
     _one_call_each()
     assert [s.attributes["gen_ai.provider.name"] for s in telemetry.inference_spans()] == ["openai", "anthropic"]
@@ -68,8 +74,9 @@ def test_instrument_uninstrument_instrument(telemetry: Any) -> None:
     _one_call_each()
     otel_agent.uninstrument()
     _one_call_each()
-    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                          **telemetry.options)
+    otel_agent.instrument(
+        tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **telemetry.options
+    )
     _one_call_each()
     assert len(telemetry.inference_spans()) == 4
     telemetry.assert_each_ended_once()
@@ -101,8 +108,11 @@ def test_stream_open_across_uninstrument_still_ends_once(telemetry: Any) -> None
 
 
 def test_entry_points_registered() -> None:
-    found = {ep.name: ep for ep in importlib.metadata.entry_points(group="opentelemetry_instrumentor")
-             if ep.value.startswith("otel_agent.")}
+    found = {
+        ep.name: ep
+        for ep in importlib.metadata.entry_points(group="opentelemetry_instrumentor")
+        if ep.value.startswith("otel_agent.")
+    }
     assert set(found) == {"otel_agent_openai", "otel_agent_anthropic", "otel_agent_mcp"}
     for entry_point in found.values():
         cls = entry_point.load()
@@ -114,6 +124,7 @@ def _other(calls: list[int]) -> Any:
     def other(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         calls.append(1)
         return wrapped(*args, **kwargs)
+
     return other
 
 
@@ -170,8 +181,10 @@ def test_semconv_opt_in_switches_cache_write_name(monkeypatch: pytest.MonkeyPatc
 def test_semconv_opt_in_needs_a_fresh_runtime(telemetry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Setting the variable after instrument() changes nothing until the runtime restarts."""
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
-    otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                          **DEFAULT_OPTIONS)
-    p.anthropic_client(p.anthropic_server()).messages.create(model=p.ANTHROPIC_MODEL, max_tokens=8,
-                                                             messages=p.USER_MESSAGES)
+    otel_agent.instrument(
+        tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **DEFAULT_OPTIONS
+    )
+    p.anthropic_client(p.anthropic_server()).messages.create(
+        model=p.ANTHROPIC_MODEL, max_tokens=8, messages=p.USER_MESSAGES
+    )
     assert "gen_ai.usage.cache_creation.input_tokens" in telemetry.one_span().attributes

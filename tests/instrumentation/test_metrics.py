@@ -46,8 +46,12 @@ def test_token_usage_histogram(telemetry: Any) -> None:
         assert dp.attributes["gen_ai.operation.name"] == "chat"
         assert dp.count == 1
     sums = {(dp.attributes["gen_ai.provider.name"], dp.attributes["gen_ai.token.type"]): dp.sum for dp in points}
-    assert sums == {("openai", "input"): 1117, ("openai", "output"): 146,
-                    ("anthropic", "input"): 2095 + 3000 + 1500, ("anthropic", "output"): 503}
+    assert sums == {
+        ("openai", "input"): 1117,
+        ("openai", "output"): 146,
+        ("anthropic", "input"): 2095 + 3000 + 1500,
+        ("anthropic", "output"): 503,
+    }
     openai_input = _by(points, gen_ai__provider__name="openai", gen_ai__token__type="input")[0]
     assert openai_input.attributes["gen_ai.request.model"] == p.OPENAI_MODEL
     assert openai_input.attributes["gen_ai.response.model"] == p.OPENAI_RESPONSE_MODEL
@@ -144,10 +148,16 @@ def test_tokens_counter_by_type(telemetry: Any) -> None:
         key = (dp.attributes["gen_ai.provider.name"], dp.attributes["gen_ai.token.type"])
         totals[key] = totals.get(key, 0) + dp.value
     assert totals == {
-        ("openai", "input"): 1117 + 328, ("openai", "output"): 146 + 52,
-        ("openai", "reasoning"): 64 + 32, ("openai", "cache_read"): 1024 + 256, ("openai", "cache_write"): 40,
-        ("anthropic", "input"): 6595, ("anthropic", "output"): 503, ("anthropic", "reasoning"): 312,
-        ("anthropic", "cache_read"): 3000, ("anthropic", "cache_write"): 1500,
+        ("openai", "input"): 1117 + 328,
+        ("openai", "output"): 146 + 52,
+        ("openai", "reasoning"): 64 + 32,
+        ("openai", "cache_read"): 1024 + 256,
+        ("openai", "cache_write"): 40,
+        ("anthropic", "input"): 6595,
+        ("anthropic", "output"): 503,
+        ("anthropic", "reasoning"): 312,
+        ("anthropic", "cache_read"): 3000,
+        ("anthropic", "cache_write"): 1500,
     }
     for dp in points:
         assert "gen_ai.response.id" not in dp.attributes, "no ids on metrics (bounded cardinality)"

@@ -22,20 +22,56 @@ import otel_agent
 
 from . import payloads as p
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**66), 2**66),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=6))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**66), 2**66),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
 
-OPENAI_USAGE_KEYS = ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
-                     "completion_tokens_details", "cached_tokens", "reasoning_tokens", "cache_write_tokens"]
-RESPONSES_USAGE_KEYS = ["input_tokens", "output_tokens", "total_tokens", "input_tokens_details",
-                        "output_tokens_details", "cached_tokens", "reasoning_tokens", "cache_write_tokens"]
-ANTHROPIC_USAGE_KEYS = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-                        "output_tokens_details", "thinking_tokens", "cache_creation", "server_tool_use"]
+OPENAI_USAGE_KEYS = [
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cache_write_tokens",
+]
+RESPONSES_USAGE_KEYS = [
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "input_tokens_details",
+    "output_tokens_details",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cache_write_tokens",
+]
+ANTHROPIC_USAGE_KEYS = [
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens_details",
+    "thinking_tokens",
+    "cache_creation",
+    "server_tool_use",
+]
 
 
 def usages(keys: list[str]) -> st.SearchStrategy[Any]:
@@ -57,8 +93,9 @@ def uninstrumented(telemetry: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        otel_agent.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-                              **telemetry.options)
+        otel_agent.instrument(
+            tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, **telemetry.options
+        )
 
 
 def _dump(value: Any) -> Any:
@@ -71,7 +108,7 @@ def _dump(value: Any) -> Any:
 def _outcome(call: Callable[[], Any]) -> tuple[str, Any]:
     try:
         return "ok", _dump(call())
-    except Exception as error:  # noqa: BLE001 - the SDK's own exceptions are part of the outcome
+    except Exception as error:
         return "raised", type(error)
 
 
@@ -100,8 +137,7 @@ def test_malformed_payloads_behave_as_uninstrumented(module_telemetry: Any, data
     api = data.draw(st.sampled_from(list(TOP_LEVEL)), label="api")
     keys = {"openai.chat": OPENAI_USAGE_KEYS, "openai.responses": RESPONSES_USAGE_KEYS}.get(api, ANTHROPIC_USAGE_KEYS)
     body = _body(api, data.draw(usages(keys), label="usage"))
-    body.update(data.draw(st.dictionaries(st.sampled_from(TOP_LEVEL[api]), json_values, max_size=2),
-                          label="overrides"))
+    body.update(data.draw(st.dictionaries(st.sampled_from(TOP_LEVEL[api]), json_values, max_size=2), label="overrides"))
 
     with uninstrumented(module_telemetry):
         expected = _outcome(_non_stream_call(api, body))
@@ -164,7 +200,7 @@ def _consume_sync(source: str, data: bytes, chunk: int, how: str, stop_after: in
                 if how == "break" and len(items) > stop_after:
                     break
             stream.close()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return items, type(error)
     return items, None
 
@@ -193,14 +229,19 @@ async def _consume_async(source: str, data: bytes, chunk: int, how: str, stop_af
                 if how == "break" and len(items) > stop_after:
                     break
             await stream.close()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return items, type(error)
     return items, None
 
 
 STREAM_SETTINGS = settings(SETTINGS, max_examples=8)
-GARBAGE = [b"", b"data: {not json\n\n", b"event: message_delta\ndata: [1, 2\n\n", b"\xff\xfe\n\n",
-           b'data: {"choices": "x", "type": 7}\n\n']
+GARBAGE = [
+    b"",
+    b"data: {not json\n\n",
+    b"event: message_delta\ndata: [1, 2\n\n",
+    b"\xff\xfe\n\n",
+    b'data: {"choices": "x", "type": 7}\n\n',
+]
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
@@ -208,8 +249,9 @@ GARBAGE = [b"", b"data: {not json\n\n", b"event: message_delta\ndata: [1, 2\n\n"
 @pytest.mark.parametrize("source", list(STREAMS))
 @STREAM_SETTINGS
 @given(data=st.data())
-def test_cut_off_streams_behave_as_uninstrumented(module_telemetry: Any, source: str, how: str, is_async: bool,
-                                                  data: st.DataObject) -> None:
+def test_cut_off_streams_behave_as_uninstrumented(
+    module_telemetry: Any, source: str, how: str, is_async: bool, data: st.DataObject
+) -> None:
     """The SSE bytes cut at a random offset, optionally with garbage spliced in there, read in random pieces."""
     full = STREAMS[source]()
     cut = data.draw(st.integers(0, len(full)), label="cut")
@@ -281,8 +323,9 @@ def _calls() -> dict[str, Callable[[], Any]]:
 
     def openai_raw() -> Any:
         client = p.openai_client(p.openai_server())
-        with client.chat.completions.with_streaming_response.create(model=p.OPENAI_MODEL,
-                                                                    messages=p.USER_MESSAGES) as raw:
+        with client.chat.completions.with_streaming_response.create(
+            model=p.OPENAI_MODEL, messages=p.USER_MESSAGES
+        ) as raw:
             return _dump(raw.parse())
 
     def anthropic_create() -> Any:
@@ -297,19 +340,27 @@ def _calls() -> dict[str, Callable[[], Any]]:
     def anthropic_async() -> Any:
         async def run() -> Any:
             client = p.anthropic_client(p.anthropic_server(), is_async=True)
-            async with client.messages.stream(model=p.ANTHROPIC_MODEL, max_tokens=64,
-                                              messages=p.USER_MESSAGES) as stream:
+            async with client.messages.stream(
+                model=p.ANTHROPIC_MODEL, max_tokens=64, messages=p.USER_MESSAGES
+            ) as stream:
                 return _dump(await stream.get_final_message())
+
         return asyncio.run(run())
 
-    return {"openai.chat": openai_chat, "openai.stream": openai_stream, "openai.raw": openai_raw,
-            "anthropic.create": anthropic_create, "anthropic.stream": anthropic_stream,
-            "anthropic.async": anthropic_async}
+    return {
+        "openai.chat": openai_chat,
+        "openai.stream": openai_stream,
+        "openai.raw": openai_raw,
+        "anthropic.create": anthropic_create,
+        "anthropic.stream": anthropic_stream,
+        "anthropic.async": anthropic_async,
+    }
 
 
 @pytest.mark.parametrize("target,method", FAULTS, ids=[f"{t.rsplit('.', 1)[1]}.{m}" for t, m in FAULTS])
-def test_fault_in_our_code_leaves_result_unchanged(telemetry: Any, monkeypatch: pytest.MonkeyPatch, target: str,
-                                                   method: str) -> None:
+def test_fault_in_our_code_leaves_result_unchanged(
+    telemetry: Any, monkeypatch: pytest.MonkeyPatch, target: str, method: str
+) -> None:
     calls = _calls()
     with uninstrumented(telemetry):
         expected = {name: call() for name, call in calls.items()}

@@ -55,9 +55,20 @@ Scenario = Callable[[Any, Drive], Awaitable[None]]
 
 # -- chat completions ---------------------------------------------------------------------------------------------
 async def chat_create(client: Any, d: Drive) -> None:
-    result = await d(client.chat.completions.create(
-        model=MODEL, messages=MSGS, temperature=0.2, top_p=0.9, max_completion_tokens=256, seed=7,
-        reasoning_effort="low", stop=["\n\n"], frequency_penalty=0.1, presence_penalty=0.2))
+    result = await d(
+        client.chat.completions.create(
+            model=MODEL,
+            messages=MSGS,
+            temperature=0.2,
+            top_p=0.9,
+            max_completion_tokens=256,
+            seed=7,
+            reasoning_effort="low",
+            stop=["\n\n"],
+            frequency_penalty=0.1,
+            presence_penalty=0.2,
+        )
+    )
     assert type(result) is ChatCompletion
     assert result.choices[0].message.content == "The capital of France is Paris."
     assert result.usage is not None and result.usage.completion_tokens_details.reasoning_tokens == 64
@@ -70,8 +81,9 @@ async def chat_parse(client: Any, d: Drive) -> None:
 
 
 async def chat_stream_true(client: Any, d: Drive) -> None:
-    stream = await d(client.chat.completions.create(model=MODEL, messages=MSGS, stream=True,
-                                                    stream_options={"include_usage": True}))
+    stream = await d(
+        client.chat.completions.create(model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True})
+    )
     assert isinstance(stream, openai.AsyncStream if d.is_async else openai.Stream)
     assert isinstance(stream.response, httpx2.Response)
     chunks = await d.drain(stream)
@@ -80,8 +92,9 @@ async def chat_stream_true(client: Any, d: Drive) -> None:
 
 
 async def chat_stream_manager(client: Any, d: Drive) -> None:
-    async with d.enter(client.chat.completions.stream(model=MODEL, messages=MSGS,
-                                                      stream_options={"include_usage": True})) as stream:
+    async with d.enter(
+        client.chat.completions.stream(model=MODEL, messages=MSGS, stream_options={"include_usage": True})
+    ) as stream:
         events = await d.drain(stream)
         final = await d(stream.get_final_completion())
     assert any(event.type == "content.done" for event in events)
@@ -105,8 +118,11 @@ async def chat_streaming_response(client: Any, d: Drive) -> None:
 
 
 async def chat_streaming_response_stream(client: Any, d: Drive) -> None:
-    async with d.enter(client.chat.completions.with_streaming_response.create(
-            model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True})) as raw:
+    async with d.enter(
+        client.chat.completions.with_streaming_response.create(
+            model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True}
+        )
+    ) as raw:
         stream = await d(raw.parse())
         assert isinstance(stream, openai.AsyncStream if d.is_async else openai.Stream)
         chunks = await d.drain(stream)
@@ -114,8 +130,11 @@ async def chat_streaming_response_stream(client: Any, d: Drive) -> None:
 
 
 async def chat_raw_stream(client: Any, d: Drive) -> None:
-    raw = await d(client.chat.completions.with_raw_response.create(
-        model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True}))
+    raw = await d(
+        client.chat.completions.with_raw_response.create(
+            model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True}
+        )
+    )
     stream = raw.parse()
     chunks = await d.drain(stream)
     assert chunks[-1].usage.prompt_tokens == 19
@@ -123,8 +142,15 @@ async def chat_raw_stream(client: Any, d: Drive) -> None:
 
 # -- responses ----------------------------------------------------------------------------------------------------
 async def responses_create(client: Any, d: Drive) -> None:
-    result = await d(client.responses.create(model=MODEL, input="What is the capital of France?",
-                                             reasoning={"effort": "high"}, max_output_tokens=512, temperature=0.5))
+    result = await d(
+        client.responses.create(
+            model=MODEL,
+            input="What is the capital of France?",
+            reasoning={"effort": "high"},
+            max_output_tokens=512,
+            temperature=0.5,
+        )
+    )
     assert type(result) is Response
     assert result.output_text == "Paris is the capital of France."
 
@@ -156,8 +182,7 @@ async def responses_raw(client: Any, d: Drive) -> None:
 
 # -- embeddings ---------------------------------------------------------------------------------------------------
 async def embeddings_create(client: Any, d: Drive) -> None:
-    result = await d(client.embeddings.create(model="text-embedding-3-small", input="hello",
-                                              encoding_format="float"))
+    result = await d(client.embeddings.create(model="text-embedding-3-small", input="hello", encoding_format="float"))
     assert type(result) is CreateEmbeddingResponse
     assert result.data[0].embedding == pytest.approx(p.EMBEDDING)
 
@@ -169,41 +194,104 @@ async def embeddings_default_base64(client: Any, d: Drive) -> None:
 
 RESP_ID = "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b"
 CASES: dict[str, tuple[Scenario, Expect]] = {
-    "chat.create": (chat_create, Expect(CHAT_USAGE, extra={
-        "gen_ai.request.temperature": 0.2, "gen_ai.request.top_p": 0.9, "gen_ai.request.max_tokens": 256,
-        "gen_ai.request.seed": 7, "otel_agent.request.reasoning_effort": "low",
-        "gen_ai.request.stop_sequences": ("\n\n",), "gen_ai.request.frequency_penalty": 0.1,
-        "gen_ai.request.presence_penalty": 0.2})),
+    "chat.create": (
+        chat_create,
+        Expect(
+            CHAT_USAGE,
+            extra={
+                "gen_ai.request.temperature": 0.2,
+                "gen_ai.request.top_p": 0.9,
+                "gen_ai.request.max_tokens": 256,
+                "gen_ai.request.seed": 7,
+                "otel_agent.request.reasoning_effort": "low",
+                "gen_ai.request.stop_sequences": ("\n\n",),
+                "gen_ai.request.frequency_penalty": 0.1,
+                "gen_ai.request.presence_penalty": 0.2,
+            },
+        ),
+    ),
     "chat.parse": (chat_parse, Expect(CHAT_USAGE, extra={"gen_ai.output.type": "json"})),
-    "chat.create(stream=True)": (chat_stream_true, Expect(
-        CHAT_STREAM_USAGE, response_id="chatcmpl-stream-123", stream=True,
-        extra={"otel_agent.stream.end": "completed", "otel_agent.response.chunk_count": 8})),
-    "chat.completions.stream": (chat_stream_manager, Expect(
-        CHAT_STREAM_USAGE, response_id="chatcmpl-stream-123", stream=True,
-        extra={"otel_agent.stream.end": "completed"})),
+    "chat.create(stream=True)": (
+        chat_stream_true,
+        Expect(
+            CHAT_STREAM_USAGE,
+            response_id="chatcmpl-stream-123",
+            stream=True,
+            extra={"otel_agent.stream.end": "completed", "otel_agent.response.chunk_count": 8},
+        ),
+    ),
+    "chat.completions.stream": (
+        chat_stream_manager,
+        Expect(
+            CHAT_STREAM_USAGE,
+            response_id="chatcmpl-stream-123",
+            stream=True,
+            extra={"otel_agent.stream.end": "completed"},
+        ),
+    ),
     "chat.with_raw_response": (chat_raw, Expect(CHAT_USAGE)),
     "chat.with_streaming_response": (chat_streaming_response, Expect(CHAT_USAGE)),
-    "chat.with_streaming_response(stream=True)": (chat_streaming_response_stream, Expect(
-        CHAT_STREAM_USAGE, response_id="chatcmpl-stream-123", stream=True)),
-    "chat.with_raw_response(stream=True)": (chat_raw_stream, Expect(
-        CHAT_STREAM_USAGE, response_id="chatcmpl-stream-123", stream=True,
-        extra={"otel_agent.stream.end": "completed"})),
-    "responses.create": (responses_create, Expect(RESPONSES_USAGE, response_id=RESP_ID, extra={
-        "otel_agent.request.reasoning_effort": "high", "gen_ai.request.max_tokens": 512,
-        "gen_ai.request.temperature": 0.5, "gen_ai.usage.cache_creation.input_tokens": 40})),
-    "responses.parse": (responses_parse, Expect(RESPONSES_USAGE, response_id=RESP_ID,
-                                                extra={"gen_ai.output.type": "json"})),
-    "responses.create(stream=True)": (responses_stream_true, Expect(
-        RESPONSES_USAGE, response_id=RESP_ID, stream=True, extra={"otel_agent.stream.end": "completed"})),
-    "responses.stream": (responses_stream_manager, Expect(
-        RESPONSES_USAGE, response_id=RESP_ID, stream=True, extra={"otel_agent.stream.end": "completed"})),
+    "chat.with_streaming_response(stream=True)": (
+        chat_streaming_response_stream,
+        Expect(CHAT_STREAM_USAGE, response_id="chatcmpl-stream-123", stream=True),
+    ),
+    "chat.with_raw_response(stream=True)": (
+        chat_raw_stream,
+        Expect(
+            CHAT_STREAM_USAGE,
+            response_id="chatcmpl-stream-123",
+            stream=True,
+            extra={"otel_agent.stream.end": "completed"},
+        ),
+    ),
+    "responses.create": (
+        responses_create,
+        Expect(
+            RESPONSES_USAGE,
+            response_id=RESP_ID,
+            extra={
+                "otel_agent.request.reasoning_effort": "high",
+                "gen_ai.request.max_tokens": 512,
+                "gen_ai.request.temperature": 0.5,
+                "gen_ai.usage.cache_creation.input_tokens": 40,
+            },
+        ),
+    ),
+    "responses.parse": (
+        responses_parse,
+        Expect(RESPONSES_USAGE, response_id=RESP_ID, extra={"gen_ai.output.type": "json"}),
+    ),
+    "responses.create(stream=True)": (
+        responses_stream_true,
+        Expect(RESPONSES_USAGE, response_id=RESP_ID, stream=True, extra={"otel_agent.stream.end": "completed"}),
+    ),
+    "responses.stream": (
+        responses_stream_manager,
+        Expect(RESPONSES_USAGE, response_id=RESP_ID, stream=True, extra={"otel_agent.stream.end": "completed"}),
+    ),
     "responses.with_raw_response": (responses_raw, Expect(RESPONSES_USAGE, response_id=RESP_ID)),
-    "embeddings.create": (embeddings_create, Expect(
-        None, response_id=None, finish_reasons=None, operation="embeddings", model="text-embedding-3-small",
-        extra={"gen_ai.usage.input_tokens": 8, "gen_ai.request.encoding_formats": ("float",)})),
-    "embeddings.create(default base64)": (embeddings_default_base64, Expect(
-        None, response_id=None, finish_reasons=None, operation="embeddings", model="text-embedding-3-small",
-        extra={"gen_ai.usage.input_tokens": 8})),
+    "embeddings.create": (
+        embeddings_create,
+        Expect(
+            None,
+            response_id=None,
+            finish_reasons=None,
+            operation="embeddings",
+            model="text-embedding-3-small",
+            extra={"gen_ai.usage.input_tokens": 8, "gen_ai.request.encoding_formats": ("float",)},
+        ),
+    ),
+    "embeddings.create(default base64)": (
+        embeddings_default_base64,
+        Expect(
+            None,
+            response_id=None,
+            finish_reasons=None,
+            operation="embeddings",
+            model="text-embedding-3-small",
+            extra={"gen_ai.usage.input_tokens": 8},
+        ),
+    ),
 }
 
 
@@ -314,8 +402,11 @@ async def test_span_is_current_while_sdk_sends(telemetry: Any, is_async: bool) -
 
 def test_non_inference_requests_pass_through(telemetry: Any) -> None:
     server = make_server()
-    server.on("/v1/models", {"object": "list", "data": [
-        {"id": MODEL, "object": "model", "created": 1686935002, "owned_by": "openai"}]}, method="GET")
+    server.on(
+        "/v1/models",
+        {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 1686935002, "owned_by": "openai"}]},
+        method="GET",
+    )
     client = p.openai_client(server)
     models = list(client.models.list())
     assert models[0].id == MODEL

@@ -42,8 +42,9 @@ def _open(kind: str, client: Any) -> Any:
     sdk, manager = KINDS[kind]
     if sdk == "openai":
         args = {"model": p.OPENAI_MODEL, "messages": p.USER_MESSAGES, "stream_options": {"include_usage": True}}
-        return client.chat.completions.stream(**args) if manager else client.chat.completions.create(
-            **args, stream=True)
+        return (
+            client.chat.completions.stream(**args) if manager else client.chat.completions.create(**args, stream=True)
+        )
     args = {"model": p.ANTHROPIC_MODEL, "max_tokens": 256, "messages": p.USER_MESSAGES}
     return client.messages.stream(**args) if manager else client.messages.create(**args, stream=True)
 
@@ -206,7 +207,7 @@ class TestAsync:
         client = _client(kind, is_async=True)
         with pytest.raises(LookupError):
             opened = _open(kind, client)
-            async with (opened if KINDS[kind][1] else await opened) as stream:
+            async with opened if KINDS[kind][1] else await opened as stream:
                 async for _ in stream:
                     raise LookupError("user bug")
         _ended(telemetry, "closed_early" if KINDS[kind][1] else "error")
@@ -218,10 +219,12 @@ class TestAsync:
         stalled = _StallingStream(data, stall_after=_after_events(data, 4))
         server = p.Server()
         path = "/v1/chat/completions" if sdk == "openai" else "/v1/messages"
-        server.on(path, lambda request: httpx2.Response(200, headers={"content-type": "text/event-stream"},
-                                                        stream=stalled))
-        client = p.openai_client(server, is_async=True) if sdk == "openai" else p.anthropic_client(
-            server, is_async=True)
+        server.on(
+            path, lambda request: httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=stalled)
+        )
+        client = (
+            p.openai_client(server, is_async=True) if sdk == "openai" else p.anthropic_client(server, is_async=True)
+        )
         got_one = asyncio.Event()
 
         async def consume() -> None:
@@ -269,7 +272,7 @@ class _StallingStream(httpx2.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for i in range(0, self._stall_after, 50):
-            yield self._data[i:min(i + 50, self._stall_after)]
+            yield self._data[i : min(i + 50, self._stall_after)]
         self.waiting.set()
         await asyncio.Event().wait()
         yield b""  # pragma: no cover

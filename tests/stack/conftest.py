@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from otel_agent.stack import Stack, StackError, collector_dir, find_binaries
-from otel_agent.stack.clients import Alertmanager, Jaeger, Prometheus
-from otel_agent.stack.synthetic import EmittedRun, SyntheticAgentTelemetry, scenario
+from otel_agent_tools.stack import Stack, StackError, collector_dir, find_binaries
+from otel_agent_tools.stack.clients import Alertmanager, Jaeger, Prometheus
+from otel_agent_tools.stack.synthetic import EmittedRun, SyntheticAgentTelemetry, scenario
 
 from ._support import missing
 
@@ -87,7 +87,7 @@ def emit_agent_run(stack: Stack) -> Iterator[EmitAgentRun]:
     """``emit_agent_run(kind, *, service, agent="e2e-agent", cost_scale=1.0) -> EmittedRun``.
 
     Performs one agent run of the named scenario (clean, wasted, escalated, expensive, failed, failed_outcome, long;
-    see otel_agent.stack.synthetic.scenario) whose telemetry goes to the stack's collector, flushes it, and returns
+    see otel_agent_tools.stack.synthetic.scenario) whose telemetry goes to the stack's collector, flushes it, and returns
     what was emitted (trace id, span names, token/cost/turn totals). The assertions use only that return value, so a
     fixture with the same signature driving a real instrumented agent (e.g. against the local model server) can
     replace this synthetic one without touching the tests.

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from otel_agent.stack import Stack, collector_process, find_binaries, free_ports
-from otel_agent.stack.clients import Alertmanager, Jaeger, OtlpTraceSink, Prometheus, get_json, wait_for
-from otel_agent.stack.synthetic import EmittedRun, SyntheticAgentTelemetry, scenario, totals
 from otel_agent.telemetry import names as n
+from otel_agent_tools.stack import Stack, collector_process, find_binaries, free_ports
+from otel_agent_tools.stack.clients import Alertmanager, Jaeger, OtlpTraceSink, Prometheus, get_json, wait_for
+from otel_agent_tools.stack.synthetic import EmittedRun, SyntheticAgentTelemetry, scenario, totals
 
 from .conftest import EmitAgentRun
 
@@ -51,7 +51,9 @@ def test_trace_holds_agent_turn_and_tool_spans(emit_agent_run: EmitAgentRun, jae
     assert math.isclose(root.tags[n.RUN_COST], wasted.cost_total)
     assert root.tags[n.RUN_OUTCOME] == wasted.outcome
 
-    turns = sorted((s for s in spans if s.tags.get(G.operation) == n.OPERATION_CHAT), key=lambda s: s.tags[n.TURN_INDEX])
+    turns = sorted(
+        (s for s in spans if s.tags.get(G.operation) == n.OPERATION_CHAT), key=lambda s: s.tags[n.TURN_INDEX]
+    )
     assert [t.tags[n.TURN_INDEX] for t in turns] == list(range(wasted.turns))
     assert all(t.parent_id == root.span_id for t in turns)
     assert [t.tags[n.TURN_WASTED] for t in turns].count(True) == wasted.wasted_turns
@@ -61,8 +63,9 @@ def test_trace_holds_agent_turn_and_tool_spans(emit_agent_run: EmitAgentRun, jae
     assert sum(t.tags[G.usage_reasoning] for t in turns) == wasted.tokens["reasoning"]
     assert math.isclose(sum(t.tags[G.cost_amount] for t in turns), wasted.cost_total)
     tools = [s for s in spans if s.tags.get(G.operation) == n.OPERATION_EXECUTE_TOOL]
-    assert tools and all(t.parent_id == root.span_id and G.tool_name in t.tags and n.TOOL_TURN_INDEX in t.tags
-                         for t in tools)
+    assert tools and all(
+        t.parent_id == root.span_id and G.tool_name in t.tags and n.TOOL_TURN_INDEX in t.tags for t in tools
+    )
 
     spans = jaeger.wait_trace(escalated.trace_id, escalated.span_count)
     root = next(s for s in spans if s.parent_id is None)
@@ -82,7 +85,8 @@ def test_trace_holds_agent_turn_and_tool_spans(emit_agent_run: EmitAgentRun, jae
 
 # --- metrics in Prometheus ----------------------------------------------------------------------------------------------------
 def test_prometheus_series_hold_the_emitted_values_with_exemplars(
-        emit_agent_run: EmitAgentRun, prometheus: Prometheus) -> None:
+    emit_agent_run: EmitAgentRun, prometheus: Prometheus
+) -> None:
     service = "e2e-metrics"
     sel = f'service_name="{service}"'
     runs: list[EmittedRun] = []
@@ -107,19 +111,26 @@ def test_prometheus_series_hold_the_emitted_values_with_exemplars(
     assert tokens == {k: float(v) for k, v in expected["tokens"].items()}
     cost = prometheus.scalar(f"sum(otel_agent_cost_total{{{sel}}})")
     assert cost is not None and math.isclose(cost, expected["cost_total"], rel_tol=1e-9)
-    by_component = prometheus.by_label(f"sum by (otel_agent_cost_component) (otel_agent_cost_total{{{sel}}})",
-                                       "otel_agent_cost_component")
+    by_component = prometheus.by_label(
+        f"sum by (otel_agent_cost_component) (otel_agent_cost_total{{{sel}}})", "otel_agent_cost_component"
+    )
     assert by_component.keys() == expected["cost"].keys()
     assert prometheus.scalar(f"sum(otel_agent_turns_total{{{sel}}})") == expected["turns"]
-    assert prometheus.scalar(f'sum(otel_agent_turns_total{{{sel}, otel_agent_turn_wasted="true"}})') \
+    assert (
+        prometheus.scalar(f'sum(otel_agent_turns_total{{{sel}, otel_agent_turn_wasted="true"}})')
         == expected["wasted_turns"]
-    assert prometheus.scalar(f'sum(otel_agent_escalations_total{{{sel}, otel_agent_escalation_direction="up"}})') \
+    )
+    assert (
+        prometheus.scalar(f'sum(otel_agent_escalations_total{{{sel}, otel_agent_escalation_direction="up"}})')
         == expected["escalations"]
+    )
     run_cost_count = prometheus.scalar(f"sum(otel_agent_run_cost_count{{{sel}}})")
     assert run_cost_count == expected["runs"]
     # token histogram of the GenAI conventions
-    assert prometheus.scalar(f'sum(gen_ai_client_token_usage_sum{{{sel}, gen_ai_token_type="output"}})') \
+    assert (
+        prometheus.scalar(f'sum(gen_ai_client_token_usage_sum{{{sel}, gen_ai_token_type="output"}})')
         == expected["tokens"]["output"]
+    )
 
     # span metrics: one call per chat span, computed by the collector from the traces
     def chat_calls() -> float | None:
@@ -127,8 +138,7 @@ def test_prometheus_series_hold_the_emitted_values_with_exemplars(
         return value if value == expected["turns"] else None
 
     wait_for(chat_calls, 30, what="span metrics to count every chat span")
-    wasted_calls = prometheus.scalar(
-        f'sum(traces_span_metrics_calls_total{{{sel}, otel_agent_turn_wasted="true"}})')
+    wasted_calls = prometheus.scalar(f'sum(traces_span_metrics_calls_total{{{sel}, otel_agent_turn_wasted="true"}})')
     assert wasted_calls == expected["wasted_turns"]
     assert prometheus.query(f'traces_span_metrics_duration_seconds_bucket{{{sel}, gen_ai_request_model!=""}}')
 
@@ -140,12 +150,18 @@ def test_prometheus_series_hold_the_emitted_values_with_exemplars(
 
 # --- fast cost drift -> Prometheus alert -> Alertmanager -----------------------------------------------------------------------
 def test_fast_drift_alert_fires_and_reaches_alertmanager(
-        emit_agent_run: EmitAgentRun, prometheus: Prometheus, alertmanager: Alertmanager) -> None:
+    emit_agent_run: EmitAgentRun, prometheus: Prometheus, alertmanager: Alertmanager
+) -> None:
     service, agent = "e2e-drift", "looper"
 
     def firing() -> list[dict]:
-        return [a for a in prometheus.alerts() if a["labels"].get("alertname") == "OtelAgentSpendDriftFast"
-                and a["labels"].get("service_name") == service and a["state"] == "firing"]
+        return [
+            a
+            for a in prometheus.alerts()
+            if a["labels"].get("alertname") == "OtelAgentSpendDriftFast"
+            and a["labels"].get("service_name") == service
+            and a["state"] == "firing"
+        ]
 
     # baseline: ~0.12 USD/minute for 70 s (the rule compares the last minute with the 5 minutes before it)
     start = time.monotonic()
@@ -168,8 +184,11 @@ def test_fast_drift_alert_fires_and_reaches_alertmanager(
     assert alert["labels"]["window"] == "fast"
 
     def delivered() -> list[dict]:
-        return [a for a in alertmanager.alerts(alertname="OtelAgentSpendDriftFast", service_name=service)
-                if a["status"]["state"] == "active"]
+        return [
+            a
+            for a in alertmanager.alerts(alertname="OtelAgentSpendDriftFast", service_name=service)
+            if a["status"]["state"] == "active"
+        ]
 
     received = wait_for(delivered, 60, what="the drift alert at Alertmanager")
     assert received[0]["labels"]["severity"] == "critical"
@@ -178,14 +197,33 @@ def test_fast_drift_alert_fires_and_reaches_alertmanager(
 
 # --- faults: collector down and back ---------------------------------------------------------------------------------------------
 def test_sdk_survives_collector_outage_and_telemetry_resumes(
-        stack: Stack, jaeger: Jaeger, prometheus: Prometheus, tmp_path: Path) -> None:
+    stack: Stack, jaeger: Jaeger, prometheus: Prometheus, tmp_path: Path
+) -> None:
     service = "e2e-fault"
     report = tmp_path / "emitter.json"
     # a separate process emits 50 runs/s (200 spans/s) for 36 s; the collector is down from ~6 s to ~20 s
     emitter = subprocess.Popen(
-        [sys.executable, "-m", "otel_agent.stack.synthetic", "--endpoint", stack.endpoints.otlp_http,
-         "--service", service, "--rate", "50", "--duration", "36", "--mix", "clean,wasted", "--report", str(report)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "otel_agent_tools.stack.synthetic",
+            "--endpoint",
+            stack.endpoints.otlp_http,
+            "--service",
+            service,
+            "--rate",
+            "50",
+            "--duration",
+            "36",
+            "--mix",
+            "clean,wasted",
+            "--report",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(6)
         down_at = time.monotonic()
@@ -209,8 +247,10 @@ def test_sdk_survives_collector_outage_and_telemetry_resumes(
     warm = max(kib for t, kib in rss if t <= 4)
     peak = max(kib for _, kib in rss)
     assert peak - warm < 64 * 1024, f"RSS grew {peak - warm} KiB (outage {up_at - down_at:.0f}s)"
-    print(f"outage {up_at - down_at:.0f}s: {result['runs']} runs emitted, emitter RSS {warm // 1024} -> "
-          f"{peak // 1024} MiB")
+    print(
+        f"outage {up_at - down_at:.0f}s: {result['runs']} runs emitted, emitter RSS {warm // 1024} -> "
+        f"{peak // 1024} MiB"
+    )
 
     # traces flow again: runs that ended well after the restart are in Jaeger, complete
     restart_ns = time.time_ns() - int((time.monotonic() - up_at) * 1e9)
@@ -234,27 +274,60 @@ def test_production_receivers_reject_requests_without_the_token(tmp_path: Path) 
 
     binaries = find_binaries()
     cert, key, token_file = tmp_path / "tls.crt", tmp_path / "tls.key", tmp_path / "token"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     token_file.write_text("s3cret-token")
     grpc, http, health, telemetry, prom, sink = free_ports(6)
     proc = collector_process(
-        binaries.collector, Path(__file__).resolve().parents[2] / "collector" / "config" / "production.yaml",
-        name="collector-production", workdir=tmp_path, otlp_grpc=grpc, otlp_http=http, health=health,
-        telemetry=telemetry, env={"OTEL_AGENT_TLS_CERT_FILE": str(cert), "OTEL_AGENT_TLS_KEY_FILE": str(key),
-                                  "OTEL_AGENT_COLLECTOR_TOKEN_FILE": str(token_file),
-                                  "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"127.0.0.1:{prom}",
-                                  "OTEL_AGENT_TRACES_OTLP_ENDPOINT": f"127.0.0.1:{sink}",
-                                  "OTEL_AGENT_TRACES_OTLP_INSECURE": "true"})
+        binaries.collector,
+        Path(__file__).resolve().parents[2] / "collector" / "config" / "production.yaml",
+        name="collector-production",
+        workdir=tmp_path,
+        otlp_grpc=grpc,
+        otlp_http=http,
+        health=health,
+        telemetry=telemetry,
+        env={
+            "OTEL_AGENT_TLS_CERT_FILE": str(cert),
+            "OTEL_AGENT_TLS_KEY_FILE": str(key),
+            "OTEL_AGENT_COLLECTOR_TOKEN_FILE": str(token_file),
+            "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"127.0.0.1:{prom}",
+            "OTEL_AGENT_TRACES_OTLP_ENDPOINT": f"127.0.0.1:{sink}",
+            "OTEL_AGENT_TRACES_OTLP_INSECURE": "true",
+        },
+    )
     proc.start()
     try:
         proc.wait_healthy(30)
         context = ssl.create_default_context(cafile=str(cert))
 
         def post(headers: dict[str, str]) -> int:
-            request = urllib.request.Request(f"https://127.0.0.1:{http}/v1/traces", data=b"{}", method="POST",
-                                             headers={"Content-Type": "application/json", **headers})
+            request = urllib.request.Request(
+                f"https://127.0.0.1:{http}/v1/traces",
+                data=b"{}",
+                method="POST",
+                headers={"Content-Type": "application/json", **headers},
+            )
             try:
                 with urllib.request.urlopen(request, context=context, timeout=5) as response:
                     return response.status
@@ -281,28 +354,55 @@ def test_scale_out_routes_whole_traces_and_keeps_the_wasteful_runs(tmp_path: Pat
     try:
         for i, sink in enumerate(sinks):
             gw = collector_process(
-                binaries.collector, cdir / "config" / "gateway.yaml", name=f"gateway{i}", workdir=tmp_path,
-                otlp_grpc=ports[3 * i], health=ports[3 * i + 1], telemetry=ports[3 * i + 2],
-                env={"OTEL_AGENT_GATEWAY_TRACES_ENDPOINT": sink.endpoint, "OTEL_AGENT_SAMPLE_BASELINE_PERCENT": "10",
-                     "OTEL_AGENT_SAMPLE_DECISION_WAIT": "5s", "OTEL_AGENT_SAMPLE_DECISION_WAIT_AFTER_ROOT": "1s",
-                     "OTEL_AGENT_SAMPLE_LONG_RUN_MS": "120000", "OTEL_AGENT_BATCH_TIMEOUT": "200ms"})
+                binaries.collector,
+                cdir / "config" / "gateway.yaml",
+                name=f"gateway{i}",
+                workdir=tmp_path,
+                otlp_grpc=ports[3 * i],
+                health=ports[3 * i + 1],
+                telemetry=ports[3 * i + 2],
+                env={
+                    "OTEL_AGENT_GATEWAY_TRACES_ENDPOINT": sink.endpoint,
+                    "OTEL_AGENT_SAMPLE_BASELINE_PERCENT": "10",
+                    "OTEL_AGENT_SAMPLE_DECISION_WAIT": "5s",
+                    "OTEL_AGENT_SAMPLE_DECISION_WAIT_AFTER_ROOT": "1s",
+                    "OTEL_AGENT_SAMPLE_LONG_RUN_MS": "120000",
+                    "OTEL_AGENT_BATCH_TIMEOUT": "200ms",
+                },
+            )
             gateways.append(gw.start())
         for gw in gateways:
             gw.wait_healthy(30)
         agent = collector_process(
-            binaries.collector, cdir / "config" / "agent.yaml", name="agent", workdir=tmp_path,
-            otlp_grpc=ports[6], otlp_http=ports[7], health=ports[8], telemetry=free_ports(1)[0],
-            env={"OTEL_AGENT_GATEWAY_HOSTNAMES": f"[127.0.0.1:{ports[0]}, 127.0.0.1:{ports[3]}]",
-                 "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"127.0.0.1:{ports[9]}",
-                 "OTEL_AGENT_SPANMETRICS_FLUSH_INTERVAL": "1s", "OTEL_AGENT_BATCH_TIMEOUT": "200ms"}).start()
+            binaries.collector,
+            cdir / "config" / "agent.yaml",
+            name="agent",
+            workdir=tmp_path,
+            otlp_grpc=ports[6],
+            otlp_http=ports[7],
+            health=ports[8],
+            telemetry=free_ports(1)[0],
+            env={
+                "OTEL_AGENT_GATEWAY_HOSTNAMES": f"[127.0.0.1:{ports[0]}, 127.0.0.1:{ports[3]}]",
+                "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"127.0.0.1:{ports[9]}",
+                "OTEL_AGENT_SPANMETRICS_FLUSH_INTERVAL": "1s",
+                "OTEL_AGENT_BATCH_TIMEOUT": "200ms",
+            },
+        ).start()
         agent.wait_healthy(30)
 
         service = "e2e-scale-out"
-        mix = ["wasted"] * 12 + ["escalated"] * 4 + ["expensive"] * 4 + ["failed"] * 4 + ["failed_outcome"] * 4 \
-            + ["long"] * 2 + ["clean"] * 40
+        mix = (
+            ["wasted"] * 12
+            + ["escalated"] * 4
+            + ["expensive"] * 4
+            + ["failed"] * 4
+            + ["failed_outcome"] * 4
+            + ["long"] * 2
+            + ["clean"] * 40
+        )
         with SyntheticAgentTelemetry(f"http://127.0.0.1:{ports[7]}", service) as emitter:
-            runs = {kind_run.trace_id: (kind, kind_run) for kind in mix
-                    for kind_run in [emitter.emit(scenario(kind))]}
+            runs = {kind_run.trace_id: (kind, kind_run) for kind in mix for kind_run in [emitter.emit(scenario(kind))]}
 
         keep_kinds = {"wasted", "escalated", "expensive", "failed", "failed_outcome", "long"}
         must_keep = {tid for tid, (kind, _) in runs.items() if kind in keep_kinds}
@@ -325,23 +425,33 @@ def test_scale_out_routes_whole_traces_and_keeps_the_wasteful_runs(tmp_path: Pat
         accepted = []
         for i in range(2):
             text = urllib.request.urlopen(f"http://127.0.0.1:{ports[3 * i + 2]}/metrics", timeout=5).read().decode()
-            accepted.append(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                                if line.startswith("otelcol_receiver_accepted_spans")))
+            accepted.append(
+                sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("otelcol_receiver_accepted_spans")
+                )
+            )
         assert all(a > 0 for a in accepted), accepted
         assert sum(accepted) == sum(r.span_count for _, r in runs.values())
         # tail sampling: all interesting runs kept, most clean ones dropped
         clean = {tid for tid, (kind, _) in runs.items() if kind == "clean"}
         assert must_keep <= kept
         assert len(clean & kept) <= len(clean) // 2, f"kept {len(clean & kept)} of {len(clean)} clean runs"
-        print(f"gateways accepted {accepted} spans; kept {len(must_keep & kept)}/{len(must_keep)} flagged runs and "
-              f"{len(clean & kept)}/{len(clean)} clean runs")
+        print(
+            f"gateways accepted {accepted} spans; kept {len(must_keep & kept)}/{len(must_keep)} flagged runs and "
+            f"{len(clean & kept)}/{len(clean)} clean runs"
+        )
 
         # span metrics were computed on the agent tier before sampling: every run counted
         def all_runs_in_span_metrics() -> bool:
             text = urllib.request.urlopen(f"http://127.0.0.1:{ports[9]}/metrics", timeout=5).read().decode()
             root_name = n.span_name(n.OPERATION_INVOKE_AGENT, "e2e-agent")
-            total = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                        if line.startswith("traces_span_metrics_calls_total{") and f'span_name="{root_name}"' in line)
+            total = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("traces_span_metrics_calls_total{") and f'span_name="{root_name}"' in line
+            )
             return total == len(runs)
 
         wait_for(all_runs_in_span_metrics, 30, what="agent-tier span metrics to count every run")

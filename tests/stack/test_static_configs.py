@@ -25,9 +25,10 @@ RULE_TESTS = sorted((CDIR / "rules" / "tests").glob("*.yaml"))
 ENV_REF = re.compile(r"\$\{env:([A-Z0-9_]+)(:-[^}]*)?\}")
 
 
-def run(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+def run(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=cwd, env={**os.environ, **(env or {})})
 
 
 def load(path: Path) -> Any:
@@ -62,17 +63,23 @@ def prometheus_names(spec: n.MetricSpec) -> set[str]:
 
 
 CONTRACT_SERIES = set().union(*(prometheus_names(spec) for spec in n.ALL_METRICS))
-SPANMETRICS_SERIES = {"traces_span_metrics_calls_total", "traces_span_metrics_duration_seconds_bucket",
-                      "traces_span_metrics_duration_seconds_sum", "traces_span_metrics_duration_seconds_count"}
+SPANMETRICS_SERIES = {
+    "traces_span_metrics_calls_total",
+    "traces_span_metrics_duration_seconds_bucket",
+    "traces_span_metrics_duration_seconds_sum",
+    "traces_span_metrics_duration_seconds_count",
+}
 
 
 def contract_label(attribute: str) -> str:
     return attribute.replace(".", "_")
 
 
-CONTRACT_LABELS = {contract_label(a) for a in n.all_genai_names()} | {
-    contract_label(v) for k, v in vars(n).items() if k.isupper() and isinstance(v, str) and "." in v
-} | {"service_name", "job", "instance", "le"}
+CONTRACT_LABELS = (
+    {contract_label(a) for a in n.all_genai_names()}
+    | {contract_label(v) for k, v in vars(n).items() if k.isupper() and isinstance(v, str) and "." in v}
+    | {"service_name", "job", "instance", "le"}
+)
 
 
 def test_translation_examples_match_backends_notes() -> None:
@@ -103,11 +110,15 @@ def test_every_env_reference_has_a_default(config: Path) -> None:
 
 
 def test_runner_sets_only_variables_the_configs_read() -> None:
-    runner = (ROOT / "otel_agent" / "stack" / "runner.py").read_text()
+    runner = (ROOT / "otel_agent_tools" / "stack" / "runner.py").read_text()
     set_by_runner = set(re.findall(r'"((?:OTEL_AGENT|JAEGER)_[A-Z0-9_]+)"', runner))
     read = {var for path in [*COLLECTOR_CONFIGS, CDIR / "jaeger.yaml"] for var, _ in ENV_REF.findall(path.read_text())}
-    assert set_by_runner - read - {"OTEL_AGENT_COLLECTOR_DIR", "OTEL_AGENT_STACK_DIR", "OTEL_AGENT_COLLECTOR_BIN",
-                                   "OTEL_AGENT_JAEGER_BIN"} == set()
+    assert (
+        set_by_runner
+        - read
+        - {"OTEL_AGENT_COLLECTOR_DIR", "OTEL_AGENT_STACK_DIR", "OTEL_AGENT_COLLECTOR_BIN", "OTEL_AGENT_JAEGER_BIN"}
+        == set()
+    )
 
 
 def test_spanmetrics_dimensions_are_contract_attributes() -> None:
@@ -150,8 +161,11 @@ def test_production_receivers_require_tls_and_a_bearer_token() -> None:
 
 def test_builder_manifest_pins_one_release() -> None:
     manifest = load(CDIR / "builder-config.yaml")
-    mods = [entry["gomod"] for kind in ("receivers", "processors", "connectors", "exporters", "extensions")
-            for entry in manifest[kind]]
+    mods = [
+        entry["gomod"]
+        for kind in ("receivers", "processors", "connectors", "exporters", "extensions")
+        for entry in manifest[kind]
+    ]
     assert all(mod.endswith(" v0.159.0") for mod in mods), mods
     assert all(entry["gomod"].endswith(" v1.65.0") for entry in manifest["providers"])
 
@@ -185,15 +199,24 @@ def test_promtool_rule_unit_tests() -> None:
 
 
 def test_rule_tests_include_cases_that_must_not_fire() -> None:
-    silent = [case["name"] for path in RULE_TESTS for case in load(path)["tests"]
-              if any(a.get("exp_alerts") == [] for a in case.get("alert_rule_test", []))]
+    silent = [
+        case["name"]
+        for path in RULE_TESTS
+        for case in load(path)["tests"]
+        if any(a.get("exp_alerts") == [] for a in case.get("alert_rule_test", []))
+    ]
     assert len(silent) >= 8, silent
 
 
 def test_every_alert_has_a_unit_test_that_fires_it() -> None:
     alerts = {rule["alert"] for group in load(RULES)["groups"] for rule in group["rules"] if "alert" in rule}
-    fired = {check["alertname"] for path in RULE_TESTS for case in load(path)["tests"]
-             for check in case.get("alert_rule_test", []) if check.get("exp_alerts")}
+    fired = {
+        check["alertname"]
+        for path in RULE_TESTS
+        for case in load(path)["tests"]
+        for check in case.get("alert_rule_test", [])
+        if check.get("exp_alerts")
+    }
     assert alerts - fired == set()
 
 
@@ -206,8 +229,12 @@ def test_rules_use_only_contract_metric_names_and_labels() -> None:
         metrics = set(re.findall(r"\b((?:otel_agent|gen_ai|traces_span_metrics|hw)_[a-z0-9_]+)\b", selectors_only))
         assert metrics <= CONTRACT_SERIES | SPANMETRICS_SERIES | recorded, metrics - CONTRACT_SERIES
         labels = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*(?:=~|!=|!~|=)\s*\"", expr))
-        labels |= {label.strip() for group in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr)
-                   for label in group.split(",") if label.strip()}
+        labels |= {
+            label.strip()
+            for group in re.findall(r"\b(?:by|on)\s*\(([^)]*)\)", expr)
+            for label in group.split(",")
+            if label.strip()
+        }
         assert labels <= CONTRACT_LABELS, labels - CONTRACT_LABELS
 
 
@@ -264,11 +291,16 @@ def test_helm_config_validates(collector_bin: Path, tmp_path: Path) -> None:
 
 # --- the runner's rendered configs --------------------------------------------------------------------------------------------
 def test_runner_renders_a_valid_prometheus_config(tmp_path: Path) -> None:
-    from otel_agent.stack import SCALE_OUT, Binaries, Stack
+    from otel_agent_tools.stack import SCALE_OUT, Binaries, Stack
 
     fake = Path("/bin/true")
-    stack = Stack(tmp_path / "run", topology=SCALE_OUT, gateways=2, fast=True,
-                  binaries=Binaries(collector=fake, jaeger=fake, prometheus=fake, alertmanager=fake))
+    stack = Stack(
+        tmp_path / "run",
+        topology=SCALE_OUT,
+        gateways=2,
+        fast=True,
+        binaries=Binaries(collector=fake, jaeger=fake, prometheus=fake, alertmanager=fake),
+    )
     rendered = stack.render_prometheus_config()
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in rendered["scrape_configs"]}
     assert jobs["otel-agent-collector"] == [f"127.0.0.1:{stack.ports['collector_metrics']}"]
@@ -280,4 +312,6 @@ def test_runner_renders_a_valid_prometheus_config(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(rendered))
     result = run([tool("promtool"), "check", "config", str(path)])
     assert result.returncode == 0, result.stderr + result.stdout
-    assert stack.processes["collector"].env["OTEL_AGENT_GATEWAY_HOSTNAMES"] == f"[{', '.join(stack.endpoints.gateways)}]"
+    assert (
+        stack.processes["collector"].env["OTEL_AGENT_GATEWAY_HOSTNAMES"] == f"[{', '.join(stack.endpoints.gateways)}]"
+    )

@@ -52,6 +52,7 @@ async def scenario(openai_client: Any) -> dict[str, Any]:
         out["results"] = [good.is_error, bad.is_error]
         # 2. an inferred run: the model asks for the tool, the agent calls it over MCP, then asks again
         from tests.trajectory._providers import Agent
+
         agent = Agent("openai", openai_client, tools=("population", "area"))
         answer = await agent.aask("small")
         for call_id, _name, arguments in answer.calls:
@@ -67,21 +68,37 @@ def main() -> None:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    otel_agent.instrument(tracer_provider=provider, meter_provider=meter_provider, cost=False, gpu="off",
-                          run_idle_timeout_s=600, providers=("openai", "mcp"))
+    otel_agent.instrument(
+        tracer_provider=provider,
+        meter_provider=meter_provider,
+        cost=False,
+        gpu="off",
+        run_idle_timeout_s=600,
+        providers=("openai", "mcp"),
+    )
 
     from tests.trajectory._providers import Script, call, text
+
     script = Script(call("area", {"city": "Lyon"}), text("No area data for Lyon."))
     out = asyncio.run(scenario(script.client("openai", is_async=True)))
     otel_agent.uninstrument()
     spans = []
     for span in exporter.get_finished_spans():
-        spans.append({
-            "name": span.name, "span_id": span.context.span_id, "trace_id": span.context.trace_id,
-            "parent_id": span.parent.span_id if span.parent else None, "scope": span.instrumentation_scope.name,
-            "kind": span.kind.name, "attributes": dict(span.attributes or {}), "status": span.status.status_code.name,
-            "events": [event.name for event in span.events], "start": span.start_time, "end": span.end_time,
-        })
+        spans.append(
+            {
+                "name": span.name,
+                "span_id": span.context.span_id,
+                "trace_id": span.context.trace_id,
+                "parent_id": span.parent.span_id if span.parent else None,
+                "scope": span.instrumentation_scope.name,
+                "kind": span.kind.name,
+                "attributes": dict(span.attributes or {}),
+                "status": span.status.status_code.name,
+                "events": [event.name for event in span.events],
+                "start": span.start_time,
+                "end": span.end_time,
+            }
+        )
     json.dump({"out": out, "spans": spans}, sys.stdout, default=list)
 
 

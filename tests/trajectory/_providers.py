@@ -84,12 +84,19 @@ def openai_call_id() -> str:
 
 
 def openai_body(reply: Reply, model: str) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text if (reply.text or not reply.calls) else None,
-                               "refusal": None, "annotations": []}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": reply.text if (reply.text or not reply.calls) else None,
+        "refusal": None,
+        "annotations": [],
+    }
     if reply.calls:
         message["tool_calls"] = [
-            {"id": openai_call_id(), "type": "function",
-             "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
+            {
+                "id": openai_call_id(),
+                "type": "function",
+                "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+            }
             for name, args in reply.calls
         ]
     return {
@@ -97,14 +104,20 @@ def openai_body(reply: Reply, model: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 1741569952,
         "model": f"{model}-2026-03-17",
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": _OPENAI_FINISH[reply.finish_reason]}],
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": _OPENAI_FINISH[reply.finish_reason]}
+        ],
         "usage": {
-            "prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
+            "prompt_tokens": reply.input_tokens,
+            "completion_tokens": reply.output_tokens,
             "total_tokens": reply.input_tokens + reply.output_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
         "service_tier": "default",
         "system_fingerprint": "fp_06737a9306",
@@ -113,25 +126,68 @@ def openai_body(reply: Reply, model: str) -> dict[str, Any]:
 
 def openai_sse(reply: Reply, model: str) -> bytes:
     """The documented chunk sequence: role, content deltas, finish, then the usage chunk (include_usage)."""
-    base = {"id": reply.response_id or f"chatcmpl-{_next_id():010d}stream", "object": "chat.completion.chunk",
-            "created": 1741569952, "model": f"{model}-2026-03-17", "service_tier": "default",
-            "system_fingerprint": "fp_06737a9306"}
-    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "refusal": None},
-                                    "logprobs": None, "finish_reason": None}], "usage": None}]
+    base = {
+        "id": reply.response_id or f"chatcmpl-{_next_id():010d}stream",
+        "object": "chat.completion.chunk",
+        "created": 1741569952,
+        "model": f"{model}-2026-03-17",
+        "service_tier": "default",
+        "system_fingerprint": "fp_06737a9306",
+    }
+    chunks = [
+        {
+            **base,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": "", "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            ],
+            "usage": None,
+        }
+    ]
     for word in reply.text.split(" "):
-        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": word + " "}, "logprobs": None,
-                                            "finish_reason": None}], "usage": None})
-    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,
-                                        "finish_reason": _OPENAI_FINISH[reply.finish_reason]}], "usage": None})
-    chunks.append({**base, "choices": [], "usage": {"prompt_tokens": reply.input_tokens,
-                                                    "completion_tokens": reply.output_tokens,
-                                                    "total_tokens": reply.input_tokens + reply.output_tokens}})
+        chunks.append(
+            {
+                **base,
+                "choices": [{"index": 0, "delta": {"content": word + " "}, "logprobs": None, "finish_reason": None}],
+                "usage": None,
+            }
+        )
+    chunks.append(
+        {
+            **base,
+            "choices": [
+                {"index": 0, "delta": {}, "logprobs": None, "finish_reason": _OPENAI_FINISH[reply.finish_reason]}
+            ],
+            "usage": None,
+        }
+    )
+    chunks.append(
+        {
+            **base,
+            "choices": [],
+            "usage": {
+                "prompt_tokens": reply.input_tokens,
+                "completion_tokens": reply.output_tokens,
+                "total_tokens": reply.input_tokens + reply.output_tokens,
+            },
+        }
+    )
     return ("".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n").encode()
 
 
 def openai_error(status: int) -> dict[str, Any]:
-    return {"error": {"message": "The server had an error while processing your request. Sorry about that!",
-                      "type": "server_error", "param": None, "code": None}}
+    return {
+        "error": {
+            "message": "The server had an error while processing your request. Sorry about that!",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
 
 
 # -- Anthropic Messages -----------------------------------------------------------------------------------------------
@@ -143,10 +199,15 @@ def anthropic_call_id() -> str:
 
 
 def anthropic_usage(reply: Reply) -> dict[str, Any]:
-    return {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-            "server_tool_use": None, "service_tier": "standard"}
+    return {
+        "input_tokens": reply.input_tokens,
+        "output_tokens": reply.output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "server_tool_use": None,
+        "service_tier": "standard",
+    }
 
 
 def anthropic_body(reply: Reply, model: str) -> dict[str, Any]:
@@ -158,9 +219,14 @@ def anthropic_body(reply: Reply, model: str) -> dict[str, Any]:
             raise ValueError("Anthropic tool_use input is an object; raw argument text is OpenAI-only")
         content.append({"type": "tool_use", "id": anthropic_call_id(), "name": name, "input": args})
     return {
-        "id": reply.response_id or f"msg_{_next_id():010d}3Zva2CMHLNnXjNJJKqJ2EF", "type": "message",
-        "role": "assistant", "model": f"{model}-20250929", "content": content,
-        "stop_reason": _ANTHROPIC_STOP[reply.finish_reason], "stop_sequence": None, "usage": anthropic_usage(reply),
+        "id": reply.response_id or f"msg_{_next_id():010d}3Zva2CMHLNnXjNJJKqJ2EF",
+        "type": "message",
+        "role": "assistant",
+        "model": f"{model}-20250929",
+        "content": content,
+        "stop_reason": _ANTHROPIC_STOP[reply.finish_reason],
+        "stop_sequence": None,
+        "usage": anthropic_usage(reply),
     }
 
 
@@ -168,21 +234,49 @@ def anthropic_sse(reply: Reply, model: str) -> bytes:
     """The documented Messages stream: message_start, ping, one text block, message_delta, message_stop."""
     mid = reply.response_id or f"msg_{_next_id():010d}Stream"
     events: list[tuple[str, dict[str, Any]]] = [
-        ("message_start", {"type": "message_start", "message": {
-            "id": mid, "type": "message", "role": "assistant", "content": [], "model": f"{model}-20250929",
-            "stop_reason": None, "stop_sequence": None, "usage": {**anthropic_usage(reply), "output_tokens": 1}}}),
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": mid,
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": f"{model}-20250929",
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {**anthropic_usage(reply), "output_tokens": 1},
+                },
+            },
+        ),
         ("ping", {"type": "ping"}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": "", "citations": None}}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": "", "citations": None},
+            },
+        ),
     ]
     for word in reply.text.split(" "):
-        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                               "delta": {"type": "text_delta", "text": word + " "}}))
+        events.append(
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word + " "}},
+            )
+        )
     events += [
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta",
-                           "delta": {"stop_reason": _ANTHROPIC_STOP[reply.finish_reason], "stop_sequence": None},
-                           "usage": {"output_tokens": reply.output_tokens}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": _ANTHROPIC_STOP[reply.finish_reason], "stop_sequence": None},
+                "usage": {"output_tokens": reply.output_tokens},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
     return "".join(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in events).encode()
@@ -190,8 +284,11 @@ def anthropic_sse(reply: Reply, model: str) -> bytes:
 
 def anthropic_error(status: int) -> dict[str, Any]:
     kind = {500: "api_error", 529: "overloaded_error", 400: "invalid_request_error"}.get(status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": "Internal server error"},
-            "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": "Internal server error"},
+        "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+    }
 
 
 # -- serving ----------------------------------------------------------------------------------------------------------
@@ -211,8 +308,12 @@ def _serve(reply: Reply, request: httpx2.Request) -> httpx2.Response:
 class Script:
     """Serves replies in order (`replies`), or computed from each request's JSON body (`respond`)."""
 
-    def __init__(self, *replies: Reply, respond: Callable[[dict[str, Any]], Reply] | None = None,
-                 delay: Callable[[dict[str, Any]], float] | None = None) -> None:
+    def __init__(
+        self,
+        *replies: Reply,
+        respond: Callable[[dict[str, Any]], Reply] | None = None,
+        delay: Callable[[dict[str, Any]], float] | None = None,
+    ) -> None:
         self.queue: deque[Reply] = deque(replies)
         self.respond = respond
         self.delay = delay
@@ -247,15 +348,25 @@ class Script:
     def client(self, provider: str, *, is_async: bool = False) -> Any:
         if provider == "openai":
             if is_async:
-                return openai.AsyncOpenAI(api_key=OPENAI_KEY, max_retries=0, http_client=httpx2.AsyncClient(
-                    transport=httpx2.MockTransport(self.ahandle)))
-            return openai.OpenAI(api_key=OPENAI_KEY, max_retries=0,
-                                 http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)))
+                return openai.AsyncOpenAI(
+                    api_key=OPENAI_KEY,
+                    max_retries=0,
+                    http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.ahandle)),
+                )
+            return openai.OpenAI(
+                api_key=OPENAI_KEY,
+                max_retries=0,
+                http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)),
+            )
         if is_async:
-            return anthropic.AsyncAnthropic(api_key=ANTHROPIC_KEY, max_retries=0, http_client=httpx2.AsyncClient(
-                transport=httpx2.MockTransport(self.ahandle)))
-        return anthropic.Anthropic(api_key=ANTHROPIC_KEY, max_retries=0,
-                                   http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)))
+            return anthropic.AsyncAnthropic(
+                api_key=ANTHROPIC_KEY,
+                max_retries=0,
+                http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.ahandle)),
+            )
+        return anthropic.Anthropic(
+            api_key=ANTHROPIC_KEY, max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle))
+        )
 
 
 # -- the agent loop ---------------------------------------------------------------------------------------------------
@@ -289,20 +400,29 @@ class Agent:
         if self.provider == "openai":
             kwargs: dict[str, Any] = {"model": model, "messages": list(self.messages)}
             if self.tools:
-                kwargs["tools"] = [{"type": "function", "function": {"name": name, "description": f"{name} tool",
-                                                                      "parameters": TOOLS[name]}}
-                                   for name in self.tools]
+                kwargs["tools"] = [
+                    {
+                        "type": "function",
+                        "function": {"name": name, "description": f"{name} tool", "parameters": TOOLS[name]},
+                    }
+                    for name in self.tools
+                ]
             if max_tokens is not None:
                 kwargs["max_completion_tokens"] = max_tokens
             if stream:
                 kwargs["stream"] = True
                 kwargs["stream_options"] = {"include_usage": True}
             return kwargs
-        kwargs = {"model": model, "system": self.system, "messages": list(self.messages),
-                  "max_tokens": max_tokens or 1024}
+        kwargs = {
+            "model": model,
+            "system": self.system,
+            "messages": list(self.messages),
+            "max_tokens": max_tokens or 1024,
+        }
         if self.tools:
-            kwargs["tools"] = [{"name": name, "description": f"{name} tool", "input_schema": TOOLS[name]}
-                               for name in self.tools]
+            kwargs["tools"] = [
+                {"name": name, "description": f"{name} tool", "input_schema": TOOLS[name]} for name in self.tools
+            ]
         if stream:
             kwargs["stream"] = True
         return kwargs
@@ -365,11 +485,20 @@ class Agent:
             for call_id, content, _failed in results:
                 self.messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
             return
-        self.messages.append({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": call_id, "content": content,
-             **({"is_error": True} if failed else {})}
-            for call_id, content, failed in results]})
+        self.messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": call_id,
+                        "content": content,
+                        **({"is_error": True} if failed else {}),
+                    }
+                    for call_id, content, failed in results
+                ],
+            }
+        )
 
     def say(self, content: str) -> None:
         self.messages.append({"role": "user", "content": content})
-

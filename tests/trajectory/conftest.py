@@ -23,8 +23,13 @@ import otel_agent
 from tests._model_server_fixture import model_server  # noqa: F401 - the real local model server (e2e tests)
 
 TIERS = {"small": 1, "medium": 2, "big": 3}
-DEFAULTS: dict[str, Any] = {"cost": False, "gpu": "off", "model_tiers": TIERS, "run_idle_timeout_s": 60.0,
-                            "providers": ("openai", "anthropic", "mcp")}
+DEFAULTS: dict[str, Any] = {
+    "cost": False,
+    "gpu": "off",
+    "model_tiers": TIERS,
+    "run_idle_timeout_s": 60.0,
+    "providers": ("openai", "anthropic", "mcp"),
+}
 
 
 @dataclass(frozen=True)
@@ -48,19 +53,35 @@ def _turn(span: ReadableSpan) -> Turn:
     a = span.attributes or {}
     escalation = None
     if "otel_agent.escalation.reason" in a:
-        escalation = (a["otel_agent.escalation.from_model"], a["otel_agent.escalation.to_model"],
-                      a["otel_agent.escalation.reason"], a["otel_agent.escalation.direction"])
+        escalation = (
+            a["otel_agent.escalation.from_model"],
+            a["otel_agent.escalation.to_model"],
+            a["otel_agent.escalation.reason"],
+            a["otel_agent.escalation.direction"],
+        )
     reasons = tuple(a.get("otel_agent.turn.waste_reasons", ()))
     assert bool(reasons) == bool(a.get("otel_agent.turn.wasted", False)), dict(a)
     if reasons:
         assert a["otel_agent.turn.waste_reason"] == reasons[0]
-    return Turn(a.get("otel_agent.run.id"), a.get("otel_agent.turn.index"), reasons, escalation,
-                a.get("gen_ai.request.model"), bool(a.get("otel_agent.turn.stagnating", False)), span)
+    return Turn(
+        a.get("otel_agent.run.id"),
+        a.get("otel_agent.turn.index"),
+        reasons,
+        escalation,
+        a.get("gen_ai.request.model"),
+        bool(a.get("otel_agent.turn.stagnating", False)),
+        span,
+    )
 
 
 class Harness:
-    def __init__(self, exporter: InMemorySpanExporter, reader: InMemoryMetricReader, tracer_provider: TracerProvider,
-                 meter_provider: MeterProvider) -> None:
+    def __init__(
+        self,
+        exporter: InMemorySpanExporter,
+        reader: InMemoryMetricReader,
+        tracer_provider: TracerProvider,
+        meter_provider: MeterProvider,
+    ) -> None:
         self.exporter = exporter
         self.reader = reader
         self.tracer_provider = tracer_provider
@@ -75,8 +96,10 @@ class Harness:
 
     def turns(self, run_id: str | None = None) -> list[Turn]:
         """Inference spans in start order (only those of `run_id` when given)."""
-        spans = sorted((s for s in self.ours() if (s.attributes or {}).get("gen_ai.operation.name") == "chat"),
-                       key=lambda s: s.start_time or 0)
+        spans = sorted(
+            (s for s in self.ours() if (s.attributes or {}).get("gen_ai.operation.name") == "chat"),
+            key=lambda s: s.start_time or 0,
+        )
         turns = [_turn(s) for s in spans]
         return [t for t in turns if run_id is None or t.run_id == run_id]
 
@@ -121,8 +144,7 @@ class Harness:
     def counter(self, name: str, **labels: Any) -> float:
         """Sum of a counter's points whose attributes include `labels` (dots written as `__`)."""
         wanted = {key.replace("__", "."): value for key, value in labels.items()}
-        return sum(p.value for p in self.points(name)
-                   if all(dict(p.attributes).get(k) == v for k, v in wanted.items()))
+        return sum(p.value for p in self.points(name) if all(dict(p.attributes).get(k) == v for k, v in wanted.items()))
 
 
 @pytest.fixture
@@ -137,8 +159,7 @@ def traj() -> Iterator[Any]:
         tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
         reader = InMemoryMetricReader()
         meter_provider = MeterProvider(metric_readers=[reader])
-        otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
-                              **{**DEFAULTS, **options})
+        otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **{**DEFAULTS, **options})
         harness = Harness(exporter, reader, tracer_provider, meter_provider)
         started.append(harness)
         return harness
@@ -152,7 +173,14 @@ def traj() -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN",
-                 "OTEL_AGENT_CAPTURE_CONTENT", "OTEL_AGENT_MODEL_TIERS", "OTEL_AGENT_RUN_IDLE_TIMEOUT",
-                 "OTEL_AGENT_STAGNATION_WINDOW", "OTEL_SERVICE_NAME", "OTEL_AGENT_SERVICE_NAME"):
+    for name in (
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "OTEL_SEMCONV_STABILITY_OPT_IN",
+        "OTEL_AGENT_CAPTURE_CONTENT",
+        "OTEL_AGENT_MODEL_TIERS",
+        "OTEL_AGENT_RUN_IDLE_TIMEOUT",
+        "OTEL_AGENT_STAGNATION_WINDOW",
+        "OTEL_SERVICE_NAME",
+        "OTEL_AGENT_SERVICE_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)

@@ -3,7 +3,7 @@
 A clean run, and a wasteful run: a failing tool, the same tool call repeated, an answer truncated by a tiny
 `max_tokens` on a larger "model" (the server answers any model name, so `model_tiers` makes one name the bigger
 tier): each detected with the right reason on the right turn. The model only calls a tool when told to
-(`otel_agent.local_model.recipes`); the tool takes no arguments, so the repeated call is the same call whatever the
+(`otel_agent_tools.local_model.recipes`); the tool takes no arguments, so the repeated call is the same call whatever the
 model writes. Few, small calls: each can take tens of seconds on a busy CPU.
 """
 
@@ -17,7 +17,7 @@ import openai
 import pytest
 
 import otel_agent
-from otel_agent.local_model.recipes import (
+from otel_agent_tools.local_model.recipes import (
     anthropic_tool_call_kwargs,
     anthropic_tool_result_kwargs,
     anthropic_tool_result_messages,
@@ -31,10 +31,19 @@ pytestmark = pytest.mark.e2e
 
 SMALL, LARGE = "smollm2-small", "smollm2-large"
 TIERS = {SMALL: 1, LARGE: 3}
-OPENAI_TOOLS = [{"type": "function", "function": {"name": "get_time", "description": "The current time (UTC).",
-                                                  "parameters": {"type": "object", "properties": {}}}}]
-ANTHROPIC_TOOLS = [{"name": "get_time", "description": "The current time (UTC).",
-                    "input_schema": {"type": "object", "properties": {}}}]
+OPENAI_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "The current time (UTC).",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    }
+]
+ANTHROPIC_TOOLS = [
+    {"name": "get_time", "description": "The current time (UTC).", "input_schema": {"type": "object", "properties": {}}}
+]
 QUESTION = [{"role": "user", "content": "What time is it?"}]
 
 
@@ -94,13 +103,15 @@ def test_clean_run_openai(traj: Any, model_server: Any) -> None:
     harness = traj(model_tiers=TIERS)
     client, clock = openai_client(model_server), Clock(failures=0)
     with otel_agent.agent_run("clock-agent") as run:
-        first = client.chat.completions.create(**openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, tool_name="get_time",
-                                                                         model=SMALL))
+        first = client.chat.completions.create(
+            **openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, tool_name="get_time", model=SMALL)
+        )
         assert first.choices[0].finish_reason == "tool_calls"
         (call,) = first.choices[0].message.tool_calls
         result, _ = clock.run(call.function.arguments)
-        answer = client.chat.completions.create(**openai_tool_result_kwargs(OPENAI_TOOLS, QUESTION, call, result,
-                                                                            model=SMALL, max_tokens=96))
+        answer = client.chat.completions.create(
+            **openai_tool_result_kwargs(OPENAI_TOOLS, QUESTION, call, result, model=SMALL, max_tokens=96)
+        )
         assert answer.choices[0].finish_reason == "stop"
         run.set_outcome(success=True, score=1.0)
     assert structure(harness) == [(1, (), None), (2, (), None)]
@@ -114,13 +125,15 @@ def test_clean_run_openai(traj: Any, model_server: Any) -> None:
 def test_clean_run_anthropic_inferred(traj: Any, model_server: Any) -> None:
     harness = traj(model_tiers=TIERS)
     client, clock = anthropic_client(model_server), Clock(failures=0)
-    first = client.messages.create(**anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, QUESTION, tool_name="get_time",
-                                                                model=SMALL))
+    first = client.messages.create(
+        **anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, QUESTION, tool_name="get_time", model=SMALL)
+    )
     assert first.stop_reason == "tool_use"
     block = tool_use(first)
     result, _ = clock.run(block.input)
-    answer = client.messages.create(**anthropic_tool_result_kwargs(ANTHROPIC_TOOLS, QUESTION, block, result,
-                                                                   model=SMALL, max_tokens=96))
+    answer = client.messages.create(
+        **anthropic_tool_result_kwargs(ANTHROPIC_TOOLS, QUESTION, block, result, model=SMALL, max_tokens=96)
+    )
     assert answer.stop_reason == "end_turn"
     harness.finish()
     assert structure(harness) == [(1, (), None), (2, (), None)]
@@ -133,19 +146,22 @@ def test_wasteful_run_openai_inferred(traj: Any, model_server: Any) -> None:
     a stagnation-driven escalation."""
     harness = traj(model_tiers=TIERS)
     client, clock = openai_client(model_server), Clock(failures=1)
-    first = client.chat.completions.create(**openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, tool_name="get_time",
-                                                                     model=SMALL))
+    first = client.chat.completions.create(
+        **openai_tool_call_kwargs(OPENAI_TOOLS, QUESTION, tool_name="get_time", model=SMALL)
+    )
     (call,) = first.choices[0].message.tool_calls
     result, failed = clock.run(call.function.arguments)
     assert failed
     history = openai_tool_result_messages(QUESTION, call, result)
-    again = client.chat.completions.create(**openai_tool_call_kwargs(OPENAI_TOOLS, history, tool_name="get_time",
-                                                                     model=SMALL))
+    again = client.chat.completions.create(
+        **openai_tool_call_kwargs(OPENAI_TOOLS, history, tool_name="get_time", model=SMALL)
+    )
     (call,) = again.choices[0].message.tool_calls
     result, failed = clock.run(call.function.arguments)
     assert not failed
-    cut = client.chat.completions.create(**openai_tool_result_kwargs(OPENAI_TOOLS, history, call, result, model=LARGE,
-                                                                     max_tokens=2))
+    cut = client.chat.completions.create(
+        **openai_tool_result_kwargs(OPENAI_TOOLS, history, call, result, model=LARGE, max_tokens=2)
+    )
     assert cut.choices[0].finish_reason == "length"
     harness.finish()
     assert structure(harness) == [
@@ -167,20 +183,23 @@ def test_wasteful_run_anthropic_explicit_escalation(traj: Any, model_server: Any
     harness = traj(model_tiers=TIERS)
     client, clock = anthropic_client(model_server), Clock(failures=1)
     with otel_agent.agent_run("clock-agent") as run:
-        first = client.messages.create(**anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, QUESTION, tool_name="get_time",
-                                                                    model=SMALL))
+        first = client.messages.create(
+            **anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, QUESTION, tool_name="get_time", model=SMALL)
+        )
         block = tool_use(first)
         result, failed = clock.run(block.input)
         history = anthropic_tool_result_messages(QUESTION, block, result, is_error=failed)
-        again = client.messages.create(**anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, history, tool_name="get_time",
-                                                                    model=SMALL))
+        again = client.messages.create(
+            **anthropic_tool_call_kwargs(ANTHROPIC_TOOLS, history, tool_name="get_time", model=SMALL)
+        )
         block = tool_use(again)
         result, failed = clock.run(block.input)
         assert not failed
         assert run.stats.wasted_turns == 1 and not run.stagnating
         run.escalate(LARGE, reason="stuck on the clock tool")
-        cut = client.messages.create(**anthropic_tool_result_kwargs(ANTHROPIC_TOOLS, history, block, result,
-                                                                    model=LARGE, max_tokens=2))
+        cut = client.messages.create(
+            **anthropic_tool_result_kwargs(ANTHROPIC_TOOLS, history, block, result, model=LARGE, max_tokens=2)
+        )
         assert cut.stop_reason == "max_tokens"
         assert run.stagnating and run.should_escalate()  # two wasted turns in a row
         run.set_outcome(success=False)
@@ -193,5 +212,12 @@ def test_wasteful_run_anthropic_explicit_escalation(traj: Any, model_server: Any
     a = harness.run().attributes
     assert a["otel_agent.run.outcome"] == "failure"
     assert a["otel_agent.run.wasted_turns"] == 2
-    assert harness.counter("otel_agent.escalations", otel_agent__escalation__reason="explicit",
-                           otel_agent__escalation__from_model=SMALL, otel_agent__escalation__to_model=LARGE) == 1
+    assert (
+        harness.counter(
+            "otel_agent.escalations",
+            otel_agent__escalation__reason="explicit",
+            otel_agent__escalation__from_model=SMALL,
+            otel_agent__escalation__to_model=LARGE,
+        )
+        == 1
+    )

@@ -15,17 +15,17 @@ from ._providers import PROVIDERS, Agent, Reply, Script, call, text
 
 def replies() -> list[Reply]:
     return [
-        call("search", {"q": "lyon population"}),            # 1 clean
-        call("search", {"q": "lyon population"}),            # 2 repeated call (its result is an error)
-        call("lookup", {"id": 7}),                           # 3 recovering from the error: stagnating
-        call("search", {"q": "lyon area"}),                  # 4 on the big model: escalation (stagnation)
-        Reply(status=500),                                   # 5 api error
-        text("Lyon has about", finish="length"),             # 6 truncated
-        text("Lyon has 522,250 inhabitants and an area"),    # 7 streamed, abandoned after one chunk
-        text(""),                                            # 8 empty
-        text("Lyon: 522,250 inhabitants, 47.87 km2."),       # 9 back on the small model: de-escalation
-        text("Lyon:  522,250 inhabitants, 47.87 km2."),      # 10 repeated output
-        text("Done."),                                       # 11 clean
+        call("search", {"q": "lyon population"}),  # 1 clean
+        call("search", {"q": "lyon population"}),  # 2 repeated call (its result is an error)
+        call("lookup", {"id": 7}),  # 3 recovering from the error: stagnating
+        call("search", {"q": "lyon area"}),  # 4 on the big model: escalation (stagnation)
+        Reply(status=500),  # 5 api error
+        text("Lyon has about", finish="length"),  # 6 truncated
+        text("Lyon has 522,250 inhabitants and an area"),  # 7 streamed, abandoned after one chunk
+        text(""),  # 8 empty
+        text("Lyon: 522,250 inhabitants, 47.87 km2."),  # 9 back on the small model: de-escalation
+        text("Lyon:  522,250 inhabitants, 47.87 km2."),  # 10 repeated output
+        text("Done."),  # 11 clean
     ]
 
 
@@ -50,8 +50,15 @@ def loop(agent: Agent) -> None:
     def run_tools(answer: Any, failing: bool = False) -> None:
         for call_id, _name, _args in answer.calls:
             if failing:
-                agent.results((call_id, "Error: search backend unavailable" if agent.provider == "openai"
-                               else "search backend unavailable", agent.provider == "anthropic"))
+                agent.results(
+                    (
+                        call_id,
+                        "Error: search backend unavailable"
+                        if agent.provider == "openai"
+                        else "search backend unavailable",
+                        agent.provider == "anthropic",
+                    )
+                )
             else:
                 agent.results((call_id, "Lyon: 522,250 inhabitants", False))
 
@@ -81,8 +88,15 @@ async def aloop(agent: Agent) -> None:
     def run_tools(answer: Any, failing: bool = False) -> None:
         for call_id, _name, _args in answer.calls:
             if failing:
-                agent.results((call_id, "Error: search backend unavailable" if agent.provider == "openai"
-                               else "search backend unavailable", agent.provider == "anthropic"))
+                agent.results(
+                    (
+                        call_id,
+                        "Error: search backend unavailable"
+                        if agent.provider == "openai"
+                        else "search backend unavailable",
+                        agent.provider == "anthropic",
+                    )
+                )
             else:
                 agent.results((call_id, "Lyon: 522,250 inhabitants", False))
 
@@ -107,9 +121,12 @@ def structure(harness: Any) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     turns = harness.turns()
     assert len({t.run_id for t in turns}) == 1
     run = harness.run()
-    roll_up = {k: v for k, v in run.attributes.items()
-               if k.startswith("otel_agent.run.") and k not in ("otel_agent.run.id", "otel_agent.run.inferred",
-                                                                "otel_agent.run.end_reason")}
+    roll_up = {
+        k: v
+        for k, v in run.attributes.items()
+        if k.startswith("otel_agent.run.")
+        and k not in ("otel_agent.run.id", "otel_agent.run.inferred", "otel_agent.run.end_reason")
+    }
     return [(t.index, t.reasons, t.escalation, t.stagnating) for t in turns], roll_up
 
 

@@ -36,7 +36,11 @@ def test_stagnation_is_live_inside_the_run(traj: Any, provider: str) -> None:
     assert seen == [(False, False, 0), (False, False, 1), (True, True, 2), (False, False, 2)]
     turns = harness.turns()
     assert [(t.index, t.reasons, t.stagnating) for t in turns] == [
-        (1, (), False), (2, ("repeated_tool_call",), False), (3, ("repeated_tool_call",), True), (4, (), False)]
+        (1, (), False),
+        (2, ("repeated_tool_call",), False),
+        (3, ("repeated_tool_call",), True),
+        (4, (), False),
+    ]
     assert turns[3].escalation == ("small", "big", "stagnation", "up")
     attrs = harness.run().attributes
     assert attrs["otel_agent.run.stagnated"] is True
@@ -102,21 +106,32 @@ def test_stagnation_escalation_after_one_wasted_turn(traj: Any, provider: str) -
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_unspecified_escalation_and_deescalation(traj: Any, provider: str) -> None:
     harness = traj()
-    script = Script(call("search", {"q": "a"}), call("search", {"q": "b"}), call("search", {"q": "c"}),
-                    text("answer"))
+    script = Script(call("search", {"q": "a"}), call("search", {"q": "b"}), call("search", {"q": "c"}), text("answer"))
     agent = Agent(provider, script.client(provider))
     with otel_agent.agent_run("researcher"):
         for model in ("small", "big", "big", "small"):
             ok(agent, agent.ask(model))
-    assert escalations(harness) == [(1, None), (2, ("small", "big", "unspecified", "up")), (3, None),
-                                    (4, ("big", "small", "unspecified", "down"))]
+    assert escalations(harness) == [
+        (1, None),
+        (2, ("small", "big", "unspecified", "up")),
+        (3, None),
+        (4, ("big", "small", "unspecified", "down")),
+    ]
     assert [t.span.attributes["otel_agent.turn.model_tier"] for t in harness.turns()] == [1.0, 3.0, 3.0, 1.0]
     attrs = harness.run().attributes
     assert (attrs["otel_agent.run.escalations"], attrs["otel_agent.run.deescalations"]) == (1, 1)
     assert attrs["otel_agent.run.models"] == ("small", "big")
-    assert harness.counter("otel_agent.escalations", otel_agent__escalation__direction="up",
-                           otel_agent__escalation__reason="unspecified", otel_agent__escalation__from_model="small",
-                           otel_agent__escalation__to_model="big", gen_ai__agent__name="researcher") == 1
+    assert (
+        harness.counter(
+            "otel_agent.escalations",
+            otel_agent__escalation__direction="up",
+            otel_agent__escalation__reason="unspecified",
+            otel_agent__escalation__from_model="small",
+            otel_agent__escalation__to_model="big",
+            gen_ai__agent__name="researcher",
+        )
+        == 1
+    )
     assert harness.counter("otel_agent.escalations", otel_agent__escalation__direction="down") == 1
 
 
@@ -130,7 +145,11 @@ def test_tier_patterns_and_unknown_models(traj: Any) -> None:
             agent.say("More.")
     turns = harness.turns()
     assert [t.escalation for t in turns] == [
-        None, ("claude-haiku-4-5", "claude-opus-4-1", "unspecified", "up"), None, None]
+        None,
+        ("claude-haiku-4-5", "claude-opus-4-1", "unspecified", "up"),
+        None,
+        None,
+    ]
     assert "otel_agent.turn.model_tier" not in turns[2].span.attributes
 
 
@@ -148,8 +167,15 @@ def test_missed_escalation(traj: Any, provider: str) -> None:
     assert attrs["otel_agent.run.stagnated"] is True
     assert attrs["otel_agent.run.missed_escalation"] is True
     assert attrs["otel_agent.run.escalations"] == 0
-    assert harness.counter("otel_agent.runs", otel_agent__run__missed_escalation=True,
-                           otel_agent__run__stagnated=True, otel_agent__run__outcome="failure") == 1
+    assert (
+        harness.counter(
+            "otel_agent.runs",
+            otel_agent__run__missed_escalation=True,
+            otel_agent__run__stagnated=True,
+            otel_agent__run__outcome="failure",
+        )
+        == 1
+    )
 
 
 def test_escalation_after_stagnation_is_not_missed(traj: Any) -> None:

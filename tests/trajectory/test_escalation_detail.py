@@ -15,10 +15,17 @@ import otel_agent
 
 
 def _reply(request: httpx2.Request) -> httpx2.Response:
-    return httpx2.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 1, "model": "x",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})
+    return httpx2.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "x",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        },
+    )
 
 
 def test_explicit_escalation_keeps_the_agents_reason_text() -> None:
@@ -27,8 +34,11 @@ def test_explicit_escalation_keeps_the_agents_reason_text() -> None:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     otel_agent.instrument(tracer_provider=provider, cost=False, gpu="off", model_tiers={"small": 1, "big": 2})
     try:
-        client = openai.OpenAI(api_key="sk-x", base_url="https://api.openai.com/v1",
-                               http_client=httpx2.Client(transport=httpx2.MockTransport(_reply)))
+        client = openai.OpenAI(
+            api_key="sk-x",
+            base_url="https://api.openai.com/v1",
+            http_client=httpx2.Client(transport=httpx2.MockTransport(_reply)),
+        )
         with otel_agent.agent_run("a") as run:
             client.chat.completions.create(model="small", messages=[{"role": "user", "content": "q"}])
             run.escalate("big", reason="verifier rejected the plan")

@@ -44,6 +44,7 @@ def test_inferred_run_span_encloses_its_first_turn(traj: Any) -> None:
 
 def otel_agent_runtime_open_runs() -> int:
     from otel_agent import runtime
+
     rt = runtime.current()
     return rt.pipeline.trajectory.open_inferred_runs if rt is not None else 0
 
@@ -80,7 +81,9 @@ def test_a_turn_after_the_idle_end_starts_a_new_run(traj: Any) -> None:
     assert first.attributes["otel_agent.run.turns"] == 1
     assert second.attributes["otel_agent.run.turns"] == 1
     assert [(t.run_id, t.index) for t in harness.turns()] == [
-        (first.attributes["otel_agent.run.id"], 1), (second.attributes["otel_agent.run.id"], 1)]
+        (first.attributes["otel_agent.run.id"], 1),
+        (second.attributes["otel_agent.run.id"], 1),
+    ]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -106,8 +109,10 @@ def test_a_slow_turn_keeps_its_run_open(traj: Any, provider: str) -> None:
 
 def test_least_recently_used_run_is_evicted(traj: Any) -> None:
     harness = traj(max_inferred_runs=2)
-    agents = [Agent("openai", Script(call("search", {"q": str(i)}), text(f"answer {i}")).client("openai"),
-                    task=f"task {i}") for i in range(3)]
+    agents = [
+        Agent("openai", Script(call("search", {"q": str(i)}), text(f"answer {i}")).client("openai"), task=f"task {i}")
+        for i in range(3)
+    ]
     for agent in agents:
         ok(agent, agent.ask("small"))
     evicted = harness.run()
@@ -119,8 +124,12 @@ def test_least_recently_used_run_is_evicted(traj: Any) -> None:
     harness.finish()
     runs = harness.runs()
     assert sorted(r.attributes["otel_agent.run.turns"] for r in runs) == [1, 1, 2, 2]
-    assert sorted(r.attributes["otel_agent.run.end_reason"] for r in runs) == ["evicted", "evicted", "shutdown",
-                                                                               "shutdown"]
+    assert sorted(r.attributes["otel_agent.run.end_reason"] for r in runs) == [
+        "evicted",
+        "evicted",
+        "shutdown",
+        "shutdown",
+    ]
 
 
 def test_explicit_runs_are_not_reaped(traj: Any) -> None:
@@ -174,8 +183,14 @@ def test_long_first_message(traj: Any) -> None:
     # differ only in the middle are still two runs (their answers' tool-call ids differ)
     harness = traj()
     document = "lorem ipsum dolor sit amet " * 4000
-    agents = [Agent("openai", Script(call("search", {"q": "a"}), text("done")).client("openai"),
-                    task=document + f" variant {i} " + document) for i in range(2)]
+    agents = [
+        Agent(
+            "openai",
+            Script(call("search", {"q": "a"}), text("done")).client("openai"),
+            task=document + f" variant {i} " + document,
+        )
+        for i in range(2)
+    ]
     for agent in agents:
         ok(agent, agent.ask("small"))
     for agent in agents:

@@ -75,14 +75,23 @@ class Feeder:
         for i in range(turns):
             # every 5th turn is a text answer; every 7th repeats the latest call; the rest call the tool anew
             if i % 5 == 4:
-                response = TurnResponse(id=f"r{i}", model="small", finish_reasons=("stop",), usage=Usage(100 + i, 20),
-                                        text=f"Progress report {i}: {i} cities indexed.")
+                response = TurnResponse(
+                    id=f"r{i}",
+                    model="small",
+                    finish_reasons=("stop",),
+                    usage=Usage(100 + i, 20),
+                    text=f"Progress report {i}: {i} cities indexed.",
+                )
             else:
                 q = last_q if i % 7 == 6 else i
                 last_q = q
-                response = TurnResponse(id=f"r{i}", model="small", finish_reasons=("tool_calls",),
-                                        usage=Usage(100 + i, 20),
-                                        tool_calls=(ToolCall(f"call_{i}", "search", f'{{"q": "city {q}"}}'),))
+                response = TurnResponse(
+                    id=f"r{i}",
+                    model="small",
+                    finish_reasons=("tool_calls",),
+                    usage=Usage(100 + i, 20),
+                    tool_calls=(ToolCall(f"call_{i}", "search", f'{{"q": "city {q}"}}'),),
+                )
             self.script.append((response, len(history)))
             history.append(Message("assistant", text=response.text, tool_calls=response.tool_calls))
             for tool_call in response.tool_calls:
@@ -94,9 +103,17 @@ class Feeder:
 
     def turn(self, i: int) -> None:
         response, upto = self.script[i]
-        request = TurnRequest(provider="openai", operation="chat", model="small", server_address="api.openai.com",
-                              server_port=443, stream=False, messages=CountingMessages(self.history[:upto]),
-                              tool_names=("search",), api="chat.completions")
+        request = TurnRequest(
+            provider="openai",
+            operation="chat",
+            model="small",
+            server_address="api.openai.com",
+            server_port=443,
+            stream=False,
+            messages=CountingMessages(self.history[:upto]),
+            tool_names=("search",),
+            api="chat.completions",
+        )
         start = time.time_ns()
         handle = self.pipeline.begin_turn(request, start)
         span = self.pipeline.telemetry.start(request, handle.parent_context if handle else None, start)
@@ -111,8 +128,15 @@ def test_ten_thousand_turns(explicit: bool) -> None:
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(counting)
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, cost=False, gpu="off",
-                          run_idle_timeout_s=600, run_memory_turns=MEMORY_TURNS, providers=())
+    otel_agent.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        cost=False,
+        gpu="off",
+        run_idle_timeout_s=600,
+        run_memory_turns=MEMORY_TURNS,
+        providers=(),
+    )
     try:
         feeder = Feeder(TURNS)
         tracker = feeder.pipeline.trajectory
@@ -146,9 +170,13 @@ def test_ten_thousand_turns(explicit: bool) -> None:
 
         # bounded state: the run's memory, its chaining keys, the tracker's indexes
         memory = run.memory
-        for name, size in (("pending_calls", len(memory.pending_calls)), ("answered_calls", len(memory.answered_calls)),
-                           ("outputs", len(memory.outputs)), ("failed_call_ids", len(memory.failed_call_ids)),
-                           ("observed_tool_keys", len(run.observed_tool_keys))):
+        for name, size in (
+            ("pending_calls", len(memory.pending_calls)),
+            ("answered_calls", len(memory.answered_calls)),
+            ("outputs", len(memory.outputs)),
+            ("failed_call_ids", len(memory.failed_call_ids)),
+            ("observed_tool_keys", len(run.observed_tool_keys)),
+        ):
             assert size <= MEMORY_TURNS, name
         assert len(run.keys) <= 4
         assert len(tracker._index) <= 4

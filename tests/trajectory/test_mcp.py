@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def scenario() -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_OPEN"))}
-    done = subprocess.run([sys.executable, "-m", "tests.trajectory._mcp_scenario"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.trajectory._mcp_scenario"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout)
 
@@ -90,7 +96,10 @@ def test_mcp_tool_in_an_inferred_run(scenario: dict[str, Any]) -> None:
     assert run["attributes"]["otel_agent.run.inferred"] is True
     children = [s for s in spans if s["parent_id"] == run["span_id"]]
     assert [s["name"] for s in sorted(children, key=lambda s: s["start"])] == [
-        "chat small", "execute_tool area", "chat small"]
+        "chat small",
+        "execute_tool area",
+        "chat small",
+    ]
     tool = by_name(children, "execute_tool area")[0]
     # the MCP span, not an inferred one: the call was seen, so it is not reported twice
     assert tool["attributes"]["otel_agent.tool.source"] == "mcp"

@@ -13,9 +13,11 @@ from ._providers import PROVIDERS, Agent, Script, call, text
 
 
 def three_turns(provider: str) -> Script:
-    return Script(call("search", {"q": "lyon"}, input_tokens=100, output_tokens=20),
-                  text("Lyon is a city", finish="length", input_tokens=150, output_tokens=30),
-                  text("Lyon has 522,250 inhabitants.", input_tokens=200, output_tokens=40))
+    return Script(
+        call("search", {"q": "lyon"}, input_tokens=100, output_tokens=20),
+        text("Lyon is a city", finish="length", input_tokens=150, output_tokens=30),
+        text("Lyon has 522,250 inhabitants.", input_tokens=200, output_tokens=40),
+    )
 
 
 def play_three(agent: Agent) -> None:
@@ -71,11 +73,16 @@ def test_run_metrics(traj: Any) -> None:
         run.set_outcome(success=True, score=0.9)
     labels = {"gen_ai.agent.name": "support", "otel_agent.run.outcome": "success"}
     (runs,) = harness.points("otel_agent.runs")
-    assert dict(runs.attributes) == {**labels, "otel_agent.run.stagnated": False,
-                                     "otel_agent.run.missed_escalation": False}
+    assert dict(runs.attributes) == {
+        **labels,
+        "otel_agent.run.stagnated": False,
+        "otel_agent.run.missed_escalation": False,
+    }
     assert runs.value == 1
-    turns = {(p.attributes["otel_agent.turn.wasted"], p.attributes["otel_agent.turn.waste_reason"]): p.value
-             for p in harness.points("otel_agent.turns")}
+    turns = {
+        (p.attributes["otel_agent.turn.wasted"], p.attributes["otel_agent.turn.waste_reason"]): p.value
+        for p in harness.points("otel_agent.turns")
+    }
     assert turns == {(False, "none"): 2, (True, "truncated"): 1}
     assert all(p.attributes["gen_ai.agent.name"] == "support" for p in harness.points("otel_agent.turns"))
     (turn_hist,) = harness.points("otel_agent.run.turns")

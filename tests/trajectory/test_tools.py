@@ -17,6 +17,7 @@ MODES = ("explicit", "inferred")
 
 def maybe_run(mode: str) -> Any:
     import contextlib
+
     return otel_agent.agent_run("researcher") if mode == "explicit" else contextlib.nullcontext()
 
 
@@ -67,8 +68,13 @@ def test_results_for_calls_the_run_never_made_make_no_span(traj: Any) -> None:
     harness = traj()
     agent = Agent("openai", Script(text("ok")).client("openai"))
     agent.messages += [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_from_elsewhere", "type": "function", "function": {"name": "search", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_from_elsewhere", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_from_elsewhere", "content": "result"},
     ]
     agent.ask("small")
@@ -86,7 +92,7 @@ def test_decorated_sync_tool(traj: Any, provider: str, mode: str) -> None:
         return f"{q}: 522,250"
 
     @otel_agent.tool(name="lookup")  # the name the model knows the tool by
-    def lookup_record(id: int) -> str:  # noqa: A002 - the model's argument name
+    def lookup_record(id: int) -> str:
         raise PermissionError(f"record {id} is locked")
 
     script = Script(Reply(calls=(("search", {"q": "lyon"}), ("lookup", {"id": 7}))), text("522,250"))
@@ -131,7 +137,7 @@ def test_decorated_async_tool(traj: Any, provider: str, mode: str) -> None:
         return f"{q}: 522,250"
 
     @otel_agent.tool
-    async def lookup(id: int) -> str:  # noqa: A002 - the model's argument name
+    async def lookup(id: int) -> str:
         await asyncio.sleep(0.01)
         raise TimeoutError("lookup timed out")
 

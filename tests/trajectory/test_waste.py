@@ -16,8 +16,9 @@ from ._providers import PROVIDERS, Agent, Reply, Script, call, text
 MODES = ("explicit", "inferred")
 
 
-def play(traj: Any, mode: str, provider: str, script: Script, loop: Callable[[Agent], None],
-         **options: Any) -> list[tuple[int, tuple[str, ...]]]:
+def play(
+    traj: Any, mode: str, provider: str, script: Script, loop: Callable[[Agent], None], **options: Any
+) -> list[tuple[int, tuple[str, ...]]]:
     """Run `loop` on one agent (inside `agent_run` or not); returns (turn index, waste reasons) per turn."""
     harness = traj(**options)
     agent = Agent(provider, script.client(provider))
@@ -49,10 +50,12 @@ def failed(agent: Agent, answer: Any, content: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_repeated_tool_call(traj: Any, provider: str, mode: str) -> None:
     # the same tool with the same arguments (keys in another order) after it was answered
-    script = Script(call("search", {"q": "lyon population", "limit": 3}),
-                    call("search", {"limit": 3, "q": "lyon population"}),
-                    call("search", {"q": "lyon area", "limit": 3}),
-                    text("Lyon has 522,250 inhabitants."))
+    script = Script(
+        call("search", {"q": "lyon population", "limit": 3}),
+        call("search", {"limit": 3, "q": "lyon population"}),
+        call("search", {"q": "lyon area", "limit": 3}),
+        text("Lyon has 522,250 inhabitants."),
+    )
 
     def loop(agent: Agent) -> None:
         for _ in range(3):
@@ -67,8 +70,12 @@ def test_repeated_tool_call(traj: Any, provider: str, mode: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_tool_error_from_the_result(traj: Any, provider: str, mode: str) -> None:
     # Anthropic: a tool_result block with is_error: true; OpenAI: a tool message that reads as an error
-    script = Script(call("search", {"q": "lyon"}), call("lookup", {"id": 7}), call("lookup", {"id": 8}),
-                    text("Lyon has 522,250 inhabitants."))
+    script = Script(
+        call("search", {"q": "lyon"}),
+        call("lookup", {"id": 7}),
+        call("lookup", {"id": 8}),
+        text("Lyon has 522,250 inhabitants."),
+    )
 
     def loop(agent: Agent) -> None:
         answer = agent.ask("small")
@@ -158,8 +165,11 @@ def test_unparsable_arguments(traj: Any, mode: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_truncated(traj: Any, provider: str, mode: str) -> None:
     # OpenAI finish_reason `length`, Anthropic stop_reason `max_tokens`
-    script = Script(call("search", {"q": "lyon"}), text("Lyon is a city in", finish="length"),
-                    text("France with 522,250 inhabitants."))
+    script = Script(
+        call("search", {"q": "lyon"}),
+        text("Lyon is a city in", finish="length"),
+        text("France with 522,250 inhabitants."),
+    )
 
     def loop(agent: Agent) -> None:
         ok(agent, agent.ask("small"))
@@ -187,8 +197,12 @@ def test_empty(traj: Any, provider: str, mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_repeated_output(traj: Any, provider: str, mode: str) -> None:
-    script = Script(text("I could not find the population."), text("I could not  find the\npopulation."),
-                    call("search", {"q": "lyon"}), text("Lyon has 522,250 inhabitants."))
+    script = Script(
+        text("I could not find the population."),
+        text("I could not  find the\npopulation."),
+        call("search", {"q": "lyon"}),
+        text("Lyon has 522,250 inhabitants."),
+    )
 
     def loop(agent: Agent) -> None:
         agent.ask("small")
@@ -219,8 +233,11 @@ def test_api_error(traj: Any, provider: str, mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_abandoned_stream(traj: Any, provider: str, mode: str) -> None:
-    script = Script(call("search", {"q": "lyon"}), text("Lyon is a large city in the south east of France."),
-                    text("Lyon has 522,250 inhabitants."))
+    script = Script(
+        call("search", {"q": "lyon"}),
+        text("Lyon is a large city in the south east of France."),
+        text("Lyon has 522,250 inhabitants."),
+    )
 
     def loop(agent: Agent) -> None:
         ok(agent, agent.ask("small"))
@@ -255,7 +272,10 @@ def test_every_reason_that_applies_is_reported(traj: Any, provider: str) -> None
         agent.ask("small")
 
     assert play(traj, "explicit", provider, script, loop) == [
-        (1, ()), (2, ("repeated_tool_call", "tool_error")), (3, ())]
+        (1, ()),
+        (2, ("repeated_tool_call", "tool_error")),
+        (3, ()),
+    ]
 
 
 class LongAnswer:
@@ -278,8 +298,11 @@ class Broken:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_user_detector(traj: Any, provider: str, mode: str) -> None:
-    script = Script(text("Short answer."), text("A very long answer that goes on and on about Lyon."),
-                    text("Another very long answer that is cut off before it", finish="length"))
+    script = Script(
+        text("Short answer."),
+        text("A very long answer that goes on and on about Lyon."),
+        text("Another very long answer that is cut off before it", finish="length"),
+    )
 
     def loop(agent: Agent) -> None:
         register_detector(Broken())  # a failing detector is skipped, never reaches the agent
@@ -288,8 +311,7 @@ def test_user_detector(traj: Any, provider: str, mode: str) -> None:
             agent.ask("small")
             agent.say("Go on.")
 
-    assert play(traj, mode, provider, script, loop) == [
-        (1, ()), (2, ("too_long",)), (3, ("truncated", "too_long"))]
+    assert play(traj, mode, provider, script, loop) == [(1, ()), (2, ("too_long",)), (3, ("truncated", "too_long"))]
 
 
 def test_user_detector_counted_in_run_and_metrics(traj: Any) -> None:

@@ -35,9 +35,17 @@ class AnthropicAdapter:
         address, port = server_of(client)
         msgs, system = messages.request_messages(body)
         return TurnRequest(
-            provider=self.provider, operation="chat", model=as_str(body.get("model")), server_address=address,
-            server_port=port, stream=stream or bool(body.get("stream")), params=messages.request_params(body),
-            system=system, messages=msgs, tool_names=messages.tool_names(body.get("tools")), api=route.api,
+            provider=self.provider,
+            operation="chat",
+            model=as_str(body.get("model")),
+            server_address=address,
+            server_port=port,
+            stream=stream or bool(body.get("stream")),
+            params=messages.request_params(body),
+            system=system,
+            messages=msgs,
+            tool_names=messages.tool_names(body.get("tools")),
+            api=route.api,
             raw_messages=body.get("messages"),
         )
 

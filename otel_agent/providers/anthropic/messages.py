@@ -27,11 +27,21 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
             if kind == "text":
                 texts.append(get(block, "text") or "")
             elif kind == "tool_use":
-                calls.append(ToolCall(id=as_str(get(block, "id")), name=as_str(get(block, "name")) or "",
-                                      arguments=canonical_json(get(block, "input"))))
+                calls.append(
+                    ToolCall(
+                        id=as_str(get(block, "id")),
+                        name=as_str(get(block, "name")) or "",
+                        arguments=canonical_json(get(block, "input")),
+                    )
+                )
             elif kind == "tool_result":
-                results.append(ToolResult(as_str(get(block, "tool_use_id")), text_of(get(block, "content")),
-                                          is_error=bool(get(block, "is_error"))))
+                results.append(
+                    ToolResult(
+                        as_str(get(block, "tool_use_id")),
+                        text_of(get(block, "content")),
+                        is_error=bool(get(block, "is_error")),
+                    )
+                )
         messages.append(Message(role, text="".join(texts), tool_calls=tuple(calls), tool_results=tuple(results)))
     return tuple(messages), system
 
@@ -85,15 +95,25 @@ def response(parsed: Any) -> TurnResponse:
         if kind == "text":
             texts.append(get(block, "text") or "")
         elif kind == "tool_use":
-            calls.append(ToolCall(id=as_str(get(block, "id")), name=as_str(get(block, "name")) or "",
-                                  arguments=canonical_json(get(block, "input"))))
+            calls.append(
+                ToolCall(
+                    id=as_str(get(block, "id")),
+                    name=as_str(get(block, "name")) or "",
+                    arguments=canonical_json(get(block, "input")),
+                )
+            )
         elif kind in ("thinking", "redacted_thinking"):
             thinking = True
     stop = as_str(get(parsed, "stop_reason"))
     return TurnResponse(
-        id=as_str(get(parsed, "id")), model=as_str(get(parsed, "model")), finish_reasons=(stop,) if stop else (),
-        usage=usage(get(parsed, "usage")), text="".join(texts), tool_calls=tuple(calls),
-        refusal="refusal" if stop == "refusal" else None, has_thinking=thinking,
+        id=as_str(get(parsed, "id")),
+        model=as_str(get(parsed, "model")),
+        finish_reasons=(stop,) if stop else (),
+        usage=usage(get(parsed, "usage")),
+        text="".join(texts),
+        tool_calls=tuple(calls),
+        refusal="refusal" if stop == "refusal" else None,
+        has_thinking=thinking,
         raw_output=get(parsed, "content"),
     )
 
@@ -134,8 +154,13 @@ class MessagesStreamAccumulator:
     def _merge_usage(self, raw: Any) -> None:
         if raw is None:
             return
-        for key in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
-                    "output_tokens_details"):
+        for key in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+            "output_tokens_details",
+        ):
             value = get(raw, key)
             if value is not None:
                 self._usage[key] = value
@@ -148,15 +173,23 @@ class MessagesStreamAccumulator:
             if kind == "text":
                 texts.append("".join(pieces))
             elif kind == "tool_use":
-                calls.append(ToolCall(id=as_str(block_id), name=as_str(name) or "",
-                                      arguments=canonical_json("".join(pieces) or "{}")))
+                calls.append(
+                    ToolCall(
+                        id=as_str(block_id), name=as_str(name) or "", arguments=canonical_json("".join(pieces) or "{}")
+                    )
+                )
             elif kind in ("thinking", "redacted_thinking"):
                 thinking = True
         text = "".join(texts)
         return TurnResponse(
-            id=as_str(self._id), model=as_str(self._model), finish_reasons=(self._stop,) if self._stop else (),
-            usage=usage(self._usage) if self._usage else None, text=text, tool_calls=tuple(calls),
-            refusal="refusal" if self._stop == "refusal" else None, has_thinking=thinking,
-            raw_output=[{"type": "text", "text": text}] + [
-                {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls],
+            id=as_str(self._id),
+            model=as_str(self._model),
+            finish_reasons=(self._stop,) if self._stop else (),
+            usage=usage(self._usage) if self._usage else None,
+            text=text,
+            tool_calls=tuple(calls),
+            refusal="refusal" if self._stop == "refusal" else None,
+            has_thinking=thinking,
+            raw_output=[{"type": "text", "text": text}]
+            + [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls],
         )

@@ -31,8 +31,13 @@ class OpenAIAdapter:
         body = options.json_data if isinstance(options.json_data, dict) else {}
         address, port = server_of(client)
         request = TurnRequest(
-            provider=self.provider, operation=route.operation, model=as_str(body.get("model")),  # type: ignore[arg-type]
-            server_address=address, server_port=port, stream=stream, api=route.api,
+            provider=self.provider,
+            operation=route.operation,
+            model=as_str(body.get("model")),  # type: ignore[arg-type]
+            server_address=address,
+            server_port=port,
+            stream=stream,
+            api=route.api,
         )
         if route.api == "chat.completions":
             request.messages, request.system = chat.request_messages(body)

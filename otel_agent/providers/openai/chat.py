@@ -59,7 +59,8 @@ def _tool_call(raw: Any) -> ToolCall:
     function = get(raw, "function")
     arguments = get(function, "arguments")
     return ToolCall(
-        id=as_str(get(raw, "id")), name=as_str(get(function, "name")) or "",
+        id=as_str(get(raw, "id")),
+        name=as_str(get(function, "name")) or "",
         arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, default=str),
         type=as_str(get(raw, "type")) or "function",
     )
@@ -97,8 +98,13 @@ def response(parsed: Any) -> TurnResponse:
         calls.extend(_tool_call(c) for c in (get(message, "tool_calls") or ()))
         outputs.append(message)
     result = TurnResponse(
-        id=as_str(get(parsed, "id")), model=as_str(get(parsed, "model")), finish_reasons=tuple(finish),
-        usage=usage(get(parsed, "usage")), text="".join(texts), tool_calls=tuple(calls), refusal=refusal,
+        id=as_str(get(parsed, "id")),
+        model=as_str(get(parsed, "model")),
+        finish_reasons=tuple(finish),
+        usage=usage(get(parsed, "usage")),
+        text="".join(texts),
+        tool_calls=tuple(calls),
+        refusal=refusal,
         raw_output=outputs,
     )
     result.has_thinking = bool(result.usage and result.usage.reasoning_tokens)
@@ -161,12 +167,20 @@ class ChatStreamAccumulator:
             for (call_id, name, arguments) in self._calls.values()
         )
         result = TurnResponse(
-            id=as_str(self._id), model=as_str(self._model),
+            id=as_str(self._id),
+            model=as_str(self._model),
             finish_reasons=tuple(self._finish[k] for k in sorted(self._finish)),
-            usage=usage(self._usage), text="".join(self._text), tool_calls=calls,
+            usage=usage(self._usage),
+            text="".join(self._text),
+            tool_calls=calls,
             refusal="".join(self._refusal) or None,
         )
-        result.raw_output = [{"role": "assistant", "content": result.text,
-                              "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]}]
+        result.raw_output = [
+            {
+                "role": "assistant",
+                "content": result.text,
+                "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls],
+            }
+        ]
         result.has_thinking = bool(result.usage and result.usage.reasoning_tokens)
         return result

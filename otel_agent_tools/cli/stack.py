@@ -19,28 +19,48 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..stack.runner import SCALE_OUT, SINGLE_NODE, Stack, StackError, default_state_dir, read_state, \
-    state_health, stop_from_state
+from ..stack.runner import (
+    SCALE_OUT,
+    SINGLE_NODE,
+    Stack,
+    StackError,
+    default_state_dir,
+    read_state,
+    state_health,
+    stop_from_state,
+)
 
 STATE_FILE = "state.json"
 
 
 def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("stack", help="run the local collector/Jaeger/Prometheus/Alertmanager stack",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "stack",
+        help="run the local collector/Jaeger/Prometheus/Alertmanager stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--state-dir", type=Path, default=None, help="where pids, logs and data live")
     actions = parser.add_subparsers(dest="stack_action", metavar="ACTION")
     actions.required = True
 
     up = actions.add_parser("up", help="start the stack in the background and print its endpoints")
     up.add_argument("--build", action="store_true", help="run collector/build.sh first if a binary is missing")
-    up.add_argument("--scale-out", action="store_true",
-                    help="agent collector + gateways with tail sampling instead of the single-node collector")
+    up.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="agent collector + gateways with tail sampling instead of the single-node collector",
+    )
     up.add_argument("--gateways", type=int, default=2, help="gateway count with --scale-out (default 2)")
     up.add_argument("--fast", action="store_true", help="1 s scrape/evaluation intervals (demos, tests)")
     up.add_argument("--random-ports", action="store_true", help="never use the well-known ports")
-    up.add_argument("--demo", type=float, default=0.0, metavar="SECONDS",
-                    help="after start, emit synthetic agent runs for SECONDS so the backends have data")
+    up.add_argument(
+        "--demo",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="after start, emit synthetic agent runs for SECONDS so the backends have data",
+    )
     up.add_argument("--format", choices=("text", "json"), default="text")
 
     status = actions.add_parser("status", help="show whether each process is alive and healthy")
@@ -73,9 +93,15 @@ def _up(args: argparse.Namespace, state_dir: Path, state_path: Path) -> int:
     workdir = state_dir / "run"
     shutil.rmtree(workdir, ignore_errors=True)
     try:
-        stack = Stack(workdir, topology=SCALE_OUT if args.scale_out else SINGLE_NODE, gateways=args.gateways,
-                      fast=args.fast, prefer_default_ports=not args.random_ports, build=args.build,
-                      keep_workdir=True)
+        stack = Stack(
+            workdir,
+            topology=SCALE_OUT if args.scale_out else SINGLE_NODE,
+            gateways=args.gateways,
+            fast=args.fast,
+            prefer_default_ports=not args.random_ports,
+            build=args.build,
+            keep_workdir=True,
+        )
         stack.start()
     except StackError as exc:
         raise _user_error(str(exc)) from exc
@@ -130,9 +156,19 @@ def _status(args: argparse.Namespace, state_path: Path) -> int:
     rows = list(state_health(state))
     healthy = all(ok for *_, ok in rows)
     if args.format == "json":
-        print(json.dumps({"running": True, "healthy": healthy, "endpoints": state.get("endpoints", {}),
-                          "processes": [{"name": name, "pid": pid, "alive": alive, "healthy": ok}
-                                        for name, pid, alive, ok in rows]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "running": True,
+                    "healthy": healthy,
+                    "endpoints": state.get("endpoints", {}),
+                    "processes": [
+                        {"name": name, "pid": pid, "alive": alive, "healthy": ok} for name, pid, alive, ok in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         for name, pid, alive, ok in rows:
             print(f"  {name:<14} pid {pid:<8} {'healthy' if ok else ('alive, unhealthy' if alive else 'DOWN')}")
@@ -152,7 +188,7 @@ def _down(state_path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m otel_agent.cli.stack up`), for use before the main CLI registers it."""
+    """Standalone entry (`python -m otel_agent_tools.cli.stack up`), for use before the main CLI registers it."""
     parser = argparse.ArgumentParser(prog="otel-agent")
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["stack", *(sys.argv[1:] if argv is None else argv)])

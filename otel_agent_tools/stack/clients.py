@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def get_json(url: str, timeout: float = 5.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback URLs)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -37,8 +37,10 @@ def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 0.
         except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
             last_error = exc
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}"
-                               + (f" (last error: {last_error})" if last_error else ""))
+            raise TimeoutError(
+                f"timed out after {timeout:.0f}s waiting for {what}"
+                + (f" (last error: {last_error})" if last_error else "")
+            )
         time.sleep(interval)
 
 
@@ -74,13 +76,24 @@ class Jaeger:
         spans = []
         for span in data[0]["spans"]:
             tags = {tag["key"]: tag["value"] for tag in span.get("tags", [])}
-            parent = next((ref["spanID"] for ref in span.get("references", []) if ref.get("refType") == "CHILD_OF"),
-                          None)
-            events = [{"timestamp": log["timestamp"], **{f["key"]: f["value"] for f in log.get("fields", [])}}
-                      for log in span.get("logs", [])]
-            spans.append(JaegerSpan(name=span["operationName"], span_id=span["spanID"], parent_id=parent, tags=tags,
-                                    events=events, error=tags.get("error") is True or tags.get("otel.status_code") == "ERROR",
-                                    duration_us=span["duration"]))
+            parent = next(
+                (ref["spanID"] for ref in span.get("references", []) if ref.get("refType") == "CHILD_OF"), None
+            )
+            events = [
+                {"timestamp": log["timestamp"], **{f["key"]: f["value"] for f in log.get("fields", [])}}
+                for log in span.get("logs", [])
+            ]
+            spans.append(
+                JaegerSpan(
+                    name=span["operationName"],
+                    span_id=span["spanID"],
+                    parent_id=parent,
+                    tags=tags,
+                    events=events,
+                    error=tags.get("error") is True or tags.get("otel.status_code") == "ERROR",
+                    duration_us=span["duration"],
+                )
+            )
         return spans
 
     def trace_v3(self, trace_id: str) -> dict[str, Any] | None:
@@ -123,11 +136,16 @@ class Prometheus:
 
     def exemplars(self, expr: str, seconds: float = 600) -> list[dict[str, Any]]:
         now = time.time()
-        url = (f"{self.base}/api/v1/query_exemplars?query={urllib.parse.quote(expr)}"
-               f"&start={now - seconds:.3f}&end={now + 60:.3f}")
+        url = (
+            f"{self.base}/api/v1/query_exemplars?query={urllib.parse.quote(expr)}"
+            f"&start={now - seconds:.3f}&end={now + 60:.3f}"
+        )
         body = get_json(url)
-        return [{**ex, "seriesLabels": series["seriesLabels"]}
-                for series in body.get("data") or [] for ex in series.get("exemplars", [])]
+        return [
+            {**ex, "seriesLabels": series["seriesLabels"]}
+            for series in body.get("data") or []
+            for ex in series.get("exemplars", [])
+        ]
 
     def alerts(self) -> list[dict[str, Any]]:
         return get_json(f"{self.base}/api/v1/alerts")["data"]["alerts"]
@@ -178,7 +196,7 @@ class OtlpTraceSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)

@@ -3,7 +3,7 @@
 What it shows, honestly: the model is SmolLM2-135M-Instruct served by llama.cpp on this machine. The two "tiers" the
 agent escalates between are the same weights with different token budgets and different prices that the demo
 configures (user prices, not list prices): `smollm2-135m/short` (12-token answers, cheap) and `smollm2-135m/long`
-(96-token answers, 20x the price). Tool calls are forced by the recipe in `otel_agent.local_model.recipes`, because a
+(96-token answers, 20x the price). Tool calls are forced by the recipe in `otel_agent_tools.local_model.recipes`, because a
 135M model never chooses a tool by itself. The waste is real: a failing tool, answers cut at the token limit, and
 the stagnation signal that makes the agent escalate.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import otel_agent
-from otel_agent.local_model import openai_tool_call_kwargs
+from otel_agent_tools.local_model import openai_tool_call_kwargs
 
 SHORT = "smollm2-135m/short"
 LONG = "smollm2-135m/long"
@@ -26,12 +26,22 @@ PRICES = {  # USD per million tokens: the demo's own prices, declared as user pr
     LONG: {"input": 1.00, "output": 4.00},
 }
 TOOLS = [
-    {"type": "function", "function": {
-        "name": "lookup_order", "description": "Order status by order id",
-        "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}}},
-    {"type": "function", "function": {
-        "name": "search_docs", "description": "Search the help centre",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_order",
+            "description": "Order status by order id",
+            "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]},
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "search_docs",
+            "description": "Search the help centre",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+        },
+    },
 ]
 SYSTEM = "You are a support agent. Use tools to look up orders. Answer briefly."
 
@@ -83,22 +93,30 @@ class TriageAgent:
     def _answer_turn(self, messages: list[dict[str, Any]], model: str) -> str:
         budget = 12 if model == SHORT else 96
         reply = self._client.chat.completions.create(
-            model=model, messages=messages + [{"role": "user", "content": "Reply to the customer now."}],
-            temperature=0, seed=7, max_tokens=budget)
+            model=model,
+            messages=messages + [{"role": "user", "content": "Reply to the customer now."}],
+            temperature=0,
+            seed=7,
+            max_tokens=budget,
+        )
         choice = reply.choices[0]
         messages.append({"role": "assistant", "content": choice.message.content or ""})
         return choice.finish_reason or ""
 
     def _turn_note(self, run: Any) -> str:
         stats = run.stats
-        return (f"turns={stats.turns} wasted={stats.wasted_turns} "
-                f"{'STAGNATING ' if run.stagnating else ''}cost=${stats.cost:.6f}")
+        return (
+            f"turns={stats.turns} wasted={stats.wasted_turns} "
+            f"{'STAGNATING ' if run.stagnating else ''}cost=${stats.cost:.6f}"
+        )
 
     # -- runs -----------------------------------------------------------------------------------------------------
     def wasteful_run_that_escalates(self) -> None:
         with otel_agent.agent_run("support-triage", scenario="escalates") as run:
-            messages = [{"role": "system", "content": SYSTEM},
-                        {"role": "user", "content": "Where is my order A-1042? Also, how do returns work?"}]
+            messages = [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": "Where is my order A-1042? Also, how do returns work?"},
+            ]
             model = SHORT
             self._tool_turn(messages, model, "lookup_order")
             self._progress(f"  turn 1 [{model}] tool call: {self._turn_note(run)}")
@@ -121,8 +139,7 @@ class TriageAgent:
 
     def clean_run(self) -> None:
         with otel_agent.agent_run("support-triage", scenario="clean") as run:
-            messages = [{"role": "system", "content": SYSTEM},
-                        {"role": "user", "content": "Status of order A-2001?"}]
+            messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Status of order A-2001?"}]
             self._tool_turn(messages, LONG, "lookup_order")
             self._progress(f"  turn 1 [{LONG}] tool call: {self._turn_note(run)}")
             finish = self._answer_turn(messages, LONG)
@@ -131,8 +148,10 @@ class TriageAgent:
 
     def stagnating_run_without_escalation(self) -> None:
         with otel_agent.agent_run("support-triage", scenario="never-escalates") as run:
-            messages = [{"role": "system", "content": SYSTEM},
-                        {"role": "user", "content": "Explain your refund policy in detail."}]
+            messages = [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": "Explain your refund policy in detail."},
+            ]
             for index in (1, 2, 3):
                 finish = self._answer_turn(messages, SHORT)
                 self._progress(f"  turn {index} [{SHORT}] answer ({finish}): {self._turn_note(run)}")

@@ -17,8 +17,14 @@ from typing import Any
 from .spans import SpanEvent, SpanRow, StatusCode
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
-_STATUS = {0: "unset", 1: "ok", 2: "error", "STATUS_CODE_UNSET": "unset", "STATUS_CODE_OK": "ok",
-           "STATUS_CODE_ERROR": "error"}
+_STATUS = {
+    0: "unset",
+    1: "ok",
+    2: "error",
+    "STATUS_CODE_UNSET": "unset",
+    "STATUS_CODE_OK": "ok",
+    "STATUS_CODE_ERROR": "error",
+}
 _FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -81,8 +87,11 @@ def _span(span: dict[str, Any], service: str | None) -> SpanRow | None:
     if trace_id is None or span_id is None:
         return None
     events = tuple(
-        SpanEvent(name=str(event.get("name", "")), time_ns=int(_get(event, "timeUnixNano", 0) or 0),
-                  attributes=decode_attributes(event.get("attributes")))
+        SpanEvent(
+            name=str(event.get("name", "")),
+            time_ns=int(_get(event, "timeUnixNano", 0) or 0),
+            attributes=decode_attributes(event.get("attributes")),
+        )
         for event in span.get("events") or ()
     )
     code, message = _status(span)
@@ -110,8 +119,9 @@ def parse_otlp_json(document: dict[str, Any]) -> list[SpanRow]:
         resource = decode_attributes((resource_spans.get("resource") or {}).get("attributes"))
         service = resource.get("service.name")
         service = str(service) if service is not None else None
-        for scope_spans in _get(resource_spans, "scopeSpans") or _get(resource_spans, "instrumentationLibrarySpans") \
-                or ():
+        for scope_spans in (
+            _get(resource_spans, "scopeSpans") or _get(resource_spans, "instrumentationLibrarySpans") or ()
+        ):
             for span in scope_spans.get("spans") or ():
                 row = _span(span, service)
                 if row is not None:

@@ -27,14 +27,18 @@ class Check:
 
 
 def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("check", help="check SDK patching, exporters and endpoints", description=__doc__,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "check",
+        help="check SDK patching, exporters and endpoints",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run)
 
 
 def _sdk_checks() -> list[Check]:
-    from ..instrumentors import _already_hooked
+    from otel_agent.instrumentors import _already_hooked
 
     checks = []
     for module in ("openai", "anthropic"):
@@ -46,7 +50,7 @@ def _sdk_checks() -> list[Check]:
         patched = all(_already_hooked(getattr(base, c), "request") for c in ("SyncAPIClient", "AsyncAPIClient"))
         checks.append(Check(f"sdk {module} {version}", patched, "patched" if patched else "NOT patched"))
     if importlib.util.find_spec("mcp") is not None:
-        from ..trajectory.mcp_hook import _is_hooked, _owner
+        from otel_agent.trajectory.mcp_hook import _is_hooked, _owner
 
         hooked = _is_hooked(_owner())
         checks.append(Check("mcp ClientSession.call_tool", hooked, "patched" if hooked else "NOT patched"))
@@ -75,8 +79,11 @@ def _exporter_checks(runtime: Any) -> list[Check]:
     for exporter in exporters:
         signal, _, kind = exporter.partition(":")
         if kind == "otlp":
-            endpoint = (os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
-                        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318")
+            endpoint = (
+                os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+                or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or "http://localhost:4318"
+            )
             ok, detail = endpoint_reachable(endpoint)
             checks.append(Check(f"{signal} -> OTLP/HTTP {endpoint}", ok, detail))
         elif kind == "file":
@@ -86,7 +93,9 @@ def _exporter_checks(runtime: Any) -> list[Check]:
                 ok = os.access(folder, os.W_OK)
             except OSError:
                 ok = False
-            checks.append(Check(f"{signal} -> OTLP-JSON file", ok, f"{folder.resolve()} {'writable' if ok else 'NOT writable'}"))
+            checks.append(
+                Check(f"{signal} -> OTLP-JSON file", ok, f"{folder.resolve()} {'writable' if ok else 'NOT writable'}")
+            )
         else:
             checks.append(Check(f"{signal} -> {kind}", True, "configured"))
     return checks
@@ -94,17 +103,21 @@ def _exporter_checks(runtime: Any) -> list[Check]:
 
 def run(args: argparse.Namespace) -> int:
     import otel_agent
-
-    from .. import runtime as rt
+    from otel_agent import runtime as rt
 
     otel_agent.instrument()
     try:
         runtime = rt.current()
         checks = _sdk_checks() + _exporter_checks(runtime)
         options = runtime.options
-        checks.append(Check("content capture", True, str((options.capture_content or "env default"))))
-        checks.append(Check("pricing", runtime.pipeline.cost is not None,
-                            "on (genai-prices bundled data)" if runtime.pipeline.cost else "off"))
+        checks.append(Check("content capture", True, str(options.capture_content or "env default")))
+        checks.append(
+            Check(
+                "pricing",
+                runtime.pipeline.cost is not None,
+                "on (genai-prices bundled data)" if runtime.pipeline.cost else "off",
+            )
+        )
     finally:
         otel_agent.uninstrument()
     if args.format == "json":

@@ -10,7 +10,7 @@ without an LLM. Every name comes from :mod:`otel_agent.telemetry.names` and the 
       execute_tool {tool}           tool calls of that turn
 
 Command line (used as a separate process by the fault test and the benchmark):
-    python -m otel_agent.stack.synthetic --endpoint http://127.0.0.1:4318 --service demo --rate 5 --duration 30
+    python -m otel_agent_tools.stack.synthetic --endpoint http://127.0.0.1:4318 --service demo --rate 5 --duration 30
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from ..telemetry import names as n
+from otel_agent.telemetry import names as n
 
-SCOPE = "otel_agent.stack.synthetic"
+SCOPE = "otel_agent_tools.stack.synthetic"
 
 
 @dataclass
@@ -57,10 +57,10 @@ class TurnSpec:
     cost_reasoning: float = 0.0010
     wasted: bool = False
     waste_reason: str | None = None
-    escalated_from: str | None = None      # set when this turn escalated to `model` from another model
+    escalated_from: str | None = None  # set when this turn escalated to `model` from another model
     tool: str | None = "search"
     tool_error: bool = False
-    error: bool = False                    # the inference call failed (span status ERROR, error.type)
+    error: bool = False  # the inference call failed (span status ERROR, error.type)
 
     @property
     def cost(self) -> float:
@@ -71,9 +71,9 @@ class TurnSpec:
 class RunSpec:
     agent: str = "e2e-agent"
     turns: list[TurnSpec] = field(default_factory=lambda: [TurnSpec(), TurnSpec(tool=None)])
-    outcome: str = "success"               # success | failure | unknown
+    outcome: str = "success"  # success | failure | unknown
     provider: str = "openai"
-    duration_s: float = 2.0                # synthetic wall time: the run ends "now" and started this long ago
+    duration_s: float = 2.0  # synthetic wall time: the run ends "now" and started this long ago
 
 
 @dataclass
@@ -88,8 +88,8 @@ class EmittedRun:
     turns: int
     wasted_turns: int
     escalations: int
-    tokens: dict[str, int]                 # by gen_ai.token.type
-    cost: dict[str, float]                 # by otel_agent.cost.component
+    tokens: dict[str, int]  # by gen_ai.token.type
+    cost: dict[str, float]  # by otel_agent.cost.component
     cost_total: float
     outcome: str
     failed: bool
@@ -99,6 +99,7 @@ class EmittedRun:
 
 def scenario(kind: str, agent: str = "e2e-agent", cost_scale: float = 1.0) -> RunSpec:
     """Named run shapes: clean, wasted, escalated, expensive, failed, failed_outcome, long."""
+
     def turn(**kw: Any) -> TurnSpec:
         t = TurnSpec(**kw)
         t.cost_input *= cost_scale
@@ -109,11 +110,14 @@ def scenario(kind: str, agent: str = "e2e-agent", cost_scale: float = 1.0) -> Ru
     if kind == "clean":
         return RunSpec(agent=agent, turns=[turn(), turn(tool=None)])
     if kind == "wasted":
-        return RunSpec(agent=agent, turns=[
-            turn(), turn(wasted=True, waste_reason="repeated_tool_call"), turn(tool=None)])
+        return RunSpec(
+            agent=agent, turns=[turn(), turn(wasted=True, waste_reason="repeated_tool_call"), turn(tool=None)]
+        )
     if kind == "escalated":
-        return RunSpec(agent=agent, turns=[
-            turn(), turn(model="large-model", escalated_from="small-model", cost_output=0.03, tool=None)])
+        return RunSpec(
+            agent=agent,
+            turns=[turn(), turn(model="large-model", escalated_from="small-model", cost_output=0.03, tool=None)],
+        )
     if kind == "expensive":
         return RunSpec(agent=agent, turns=[turn(cost_input=0.4, cost_output=0.5), turn(tool=None)])
     if kind == "failed":
@@ -126,34 +130,54 @@ def scenario(kind: str, agent: str = "e2e-agent", cost_scale: float = 1.0) -> Ru
 
 
 def _views() -> list[View]:
-    return [View(instrument_name=spec.name, aggregation=ExplicitBucketHistogramAggregation(list(spec.buckets)))
-            for spec in n.ALL_METRICS if spec.kind == "histogram" and spec.buckets]
+    return [
+        View(instrument_name=spec.name, aggregation=ExplicitBucketHistogramAggregation(list(spec.buckets)))
+        for spec in n.ALL_METRICS
+        if spec.kind == "histogram" and spec.buckets
+    ]
 
 
 class SyntheticAgentTelemetry:
     """Own tracer/meter providers (never the global ones) exporting OTLP/HTTP to ``endpoint``."""
 
-    def __init__(self, endpoint: str, service_name: str, *, metric_interval_ms: int = 1000,
-                 span_schedule_delay_ms: int = 200, export_timeout_s: float = 5.0,
-                 resource_attributes: dict[str, Any] | None = None, max_queue_size: int = 2048) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        service_name: str,
+        *,
+        metric_interval_ms: int = 1000,
+        span_schedule_delay_ms: int = 200,
+        export_timeout_s: float = 5.0,
+        resource_attributes: dict[str, Any] | None = None,
+        max_queue_size: int = 2048,
+    ) -> None:
         self.service_name = service_name
         endpoint = endpoint.rstrip("/")
         res = Resource.create({"service.name": service_name, **(resource_attributes or {})})
         self.tracer_provider = TracerProvider(resource=res)
-        self.tracer_provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=export_timeout_s),
-            schedule_delay_millis=span_schedule_delay_ms, max_queue_size=max_queue_size))
+        self.tracer_provider.add_span_processor(
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=export_timeout_s),
+                schedule_delay_millis=span_schedule_delay_ms,
+                max_queue_size=max_queue_size,
+            )
+        )
         self.reader = PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics", timeout=export_timeout_s),
-            export_interval_millis=metric_interval_ms, export_timeout_millis=export_timeout_s * 1000)
+            export_interval_millis=metric_interval_ms,
+            export_timeout_millis=export_timeout_s * 1000,
+        )
         self.meter_provider = MeterProvider(metric_readers=[self.reader], resource=res, views=_views())
         self.tracer = self.tracer_provider.get_tracer(SCOPE)
         meter = self.meter_provider.get_meter(SCOPE)
         self.g = n.GenAINames.resolve(latest=False)
 
         def make(spec: n.MetricSpec) -> Any:
-            factory = {"counter": meter.create_counter, "histogram": meter.create_histogram,
-                       "updown_counter": meter.create_up_down_counter}[spec.kind]
+            factory = {
+                "counter": meter.create_counter,
+                "histogram": meter.create_histogram,
+                "updown_counter": meter.create_up_down_counter,
+            }[spec.kind]
             return factory(spec.name, unit=spec.unit, description=spec.description)
 
         self.m_tokens = make(n.M_TOKENS)
@@ -185,9 +209,17 @@ class SyntheticAgentTelemetry:
         run_cost = sum(t.cost for t in spec.turns)
         models = sorted({t.model for t in spec.turns})
 
-        root = self.tracer.start_span(names[0], kind=SpanKind.INTERNAL, start_time=start_ns, attributes={
-            g.operation: n.OPERATION_INVOKE_AGENT, g.agent_name: spec.agent, g.provider: spec.provider,
-            n.RUN_ID: run_id})
+        root = self.tracer.start_span(
+            names[0],
+            kind=SpanKind.INTERNAL,
+            start_time=start_ns,
+            attributes={
+                g.operation: n.OPERATION_INVOKE_AGENT,
+                g.agent_name: spec.agent,
+                g.provider: spec.provider,
+                n.RUN_ID: run_id,
+            },
+        )
         root_ctx = trace.set_span_in_context(root)
         for index, turn in enumerate(spec.turns):
             t0 = start_ns + index * slot + slot // 10
@@ -196,24 +228,41 @@ class SyntheticAgentTelemetry:
             chat_name = n.span_name(n.OPERATION_CHAT, turn.model)
             names.append(chat_name)
             attributes: dict[str, Any] = {
-                **labels, g.response_model: turn.model, g.agent_name: spec.agent,
-                g.usage_input: turn.input_tokens, g.usage_output: turn.output_tokens,
+                **labels,
+                g.response_model: turn.model,
+                g.agent_name: spec.agent,
+                g.usage_input: turn.input_tokens,
+                g.usage_output: turn.output_tokens,
                 g.usage_reasoning: turn.reasoning_tokens,
-                g.cost_amount: turn.cost, g.cost_currency: "USD", g.cost_source: "synthetic",
-                n.COST_INPUT: turn.cost_input, n.COST_OUTPUT: turn.cost_output, n.COST_REASONING: turn.cost_reasoning,
-                n.RUN_ID: run_id, n.TURN_INDEX: index, n.TURN_WASTED: turn.wasted,
+                g.cost_amount: turn.cost,
+                g.cost_currency: "USD",
+                g.cost_source: "synthetic",
+                n.COST_INPUT: turn.cost_input,
+                n.COST_OUTPUT: turn.cost_output,
+                n.COST_REASONING: turn.cost_reasoning,
+                n.RUN_ID: run_id,
+                n.TURN_INDEX: index,
+                n.TURN_WASTED: turn.wasted,
                 n.TURN_MODEL_TIER: "large" if turn.escalated_from else "small",
             }
             if turn.wasted:
                 attributes[n.TURN_WASTE_REASON] = turn.waste_reason or "unspecified"
             if turn.error:
                 attributes[n.ERROR_TYPE] = "APIStatusError"
-            chat = self.tracer.start_span(chat_name, context=root_ctx, kind=SpanKind.CLIENT, start_time=t0,
-                                          attributes=attributes)
+            chat = self.tracer.start_span(
+                chat_name, context=root_ctx, kind=SpanKind.CLIENT, start_time=t0, attributes=attributes
+            )
             if turn.escalated_from:
-                chat.add_event(n.ESCALATION_EVENT, {
-                    n.ESCALATION_FROM_MODEL: turn.escalated_from, n.ESCALATION_TO_MODEL: turn.model,
-                    n.ESCALATION_REASON: "tool_failure", n.ESCALATION_DIRECTION: "up"}, timestamp=t0)
+                chat.add_event(
+                    n.ESCALATION_EVENT,
+                    {
+                        n.ESCALATION_FROM_MODEL: turn.escalated_from,
+                        n.ESCALATION_TO_MODEL: turn.model,
+                        n.ESCALATION_REASON: "tool_failure",
+                        n.ESCALATION_DIRECTION: "up",
+                    },
+                    timestamp=t0,
+                )
             if turn.error:
                 chat.set_status(Status(StatusCode.ERROR, "synthetic API error"))
             ctx = trace.set_span_in_context(chat)
@@ -223,43 +272,85 @@ class SyntheticAgentTelemetry:
             self.m_duration.record((t1 - t0) / 1e9, common, context=ctx)
             self.m_token_usage.record(turn.input_tokens, {**common, g.token_type: "input"}, context=ctx)
             self.m_token_usage.record(turn.output_tokens, {**common, g.token_type: "output"}, context=ctx)
-            for token_type, value in (("input", turn.input_tokens), ("output", turn.output_tokens),
-                                      ("reasoning", turn.reasoning_tokens)):
+            for token_type, value in (
+                ("input", turn.input_tokens),
+                ("output", turn.output_tokens),
+                ("reasoning", turn.reasoning_tokens),
+            ):
                 if value:
                     self.m_tokens.add(value, {**agent_labels, g.token_type: token_type}, context=ctx)
                     tokens[token_type] += value
             self.m_operation_cost.record(turn.cost, common, context=ctx)
-            for component, value in (("input", turn.cost_input), ("output", turn.cost_output),
-                                     ("reasoning", turn.cost_reasoning)):
+            for component, value in (
+                ("input", turn.cost_input),
+                ("output", turn.cost_output),
+                ("reasoning", turn.cost_reasoning),
+            ):
                 if value:
                     self.m_cost.add(value, {**agent_labels, n.COST_COMPONENT: component}, context=ctx)
                     cost[component] += value
-            self.m_turns.add(1, {**agent_labels, n.TURN_WASTED: turn.wasted,
-                                 n.TURN_WASTE_REASON: turn.waste_reason or "none"}, context=ctx)
+            self.m_turns.add(
+                1,
+                {**agent_labels, n.TURN_WASTED: turn.wasted, n.TURN_WASTE_REASON: turn.waste_reason or "none"},
+                context=ctx,
+            )
             if turn.escalated_from:
-                self.m_escalations.add(1, {
-                    g.agent_name: spec.agent, n.ESCALATION_FROM_MODEL: turn.escalated_from,
-                    n.ESCALATION_TO_MODEL: turn.model, n.ESCALATION_REASON: "tool_failure",
-                    n.ESCALATION_DIRECTION: "up"}, context=ctx)
+                self.m_escalations.add(
+                    1,
+                    {
+                        g.agent_name: spec.agent,
+                        n.ESCALATION_FROM_MODEL: turn.escalated_from,
+                        n.ESCALATION_TO_MODEL: turn.model,
+                        n.ESCALATION_REASON: "tool_failure",
+                        n.ESCALATION_DIRECTION: "up",
+                    },
+                    context=ctx,
+                )
             chat.end(end_time=t1)
             if turn.tool:
                 tool_name = n.span_name(n.OPERATION_EXECUTE_TOOL, turn.tool)
                 names.append(tool_name)
-                tool = self.tracer.start_span(tool_name, context=root_ctx, kind=SpanKind.INTERNAL,
-                                              start_time=t1 + 1000, attributes={
-                                                  g.operation: n.OPERATION_EXECUTE_TOOL, g.tool_name: turn.tool,
-                                                  g.agent_name: spec.agent, n.TOOL_TURN_INDEX: index,
-                                                  n.TOOL_SOURCE: "decorator", n.TOOL_IS_ERROR: turn.tool_error})
-                self.m_tool_calls.add(1, {g.agent_name: spec.agent, g.tool_name: turn.tool,
-                                          n.TOOL_SOURCE: "decorator", n.TOOL_IS_ERROR: turn.tool_error})
+                tool = self.tracer.start_span(
+                    tool_name,
+                    context=root_ctx,
+                    kind=SpanKind.INTERNAL,
+                    start_time=t1 + 1000,
+                    attributes={
+                        g.operation: n.OPERATION_EXECUTE_TOOL,
+                        g.tool_name: turn.tool,
+                        g.agent_name: spec.agent,
+                        n.TOOL_TURN_INDEX: index,
+                        n.TOOL_SOURCE: "decorator",
+                        n.TOOL_IS_ERROR: turn.tool_error,
+                    },
+                )
+                self.m_tool_calls.add(
+                    1,
+                    {
+                        g.agent_name: spec.agent,
+                        g.tool_name: turn.tool,
+                        n.TOOL_SOURCE: "decorator",
+                        n.TOOL_IS_ERROR: turn.tool_error,
+                    },
+                )
                 tool.end(end_time=t1 + slot // 4)
 
-        root.set_attributes({
-            n.RUN_TURNS: len(spec.turns), n.RUN_WASTED_TURNS: wasted, n.RUN_ESCALATIONS: escalations,
-            n.RUN_DEESCALATIONS: 0, n.RUN_INPUT_TOKENS: tokens["input"], n.RUN_OUTPUT_TOKENS: tokens["output"],
-            n.RUN_REASONING_TOKENS: tokens["reasoning"], n.RUN_COST: run_cost, n.RUN_COST_CURRENCY: "USD",
-            n.RUN_OUTCOME: spec.outcome, n.RUN_MODELS: models, n.RUN_END_REASON: "exit",
-        })
+        root.set_attributes(
+            {
+                n.RUN_TURNS: len(spec.turns),
+                n.RUN_WASTED_TURNS: wasted,
+                n.RUN_ESCALATIONS: escalations,
+                n.RUN_DEESCALATIONS: 0,
+                n.RUN_INPUT_TOKENS: tokens["input"],
+                n.RUN_OUTPUT_TOKENS: tokens["output"],
+                n.RUN_REASONING_TOKENS: tokens["reasoning"],
+                n.RUN_COST: run_cost,
+                n.RUN_COST_CURRENCY: "USD",
+                n.RUN_OUTCOME: spec.outcome,
+                n.RUN_MODELS: models,
+                n.RUN_END_REASON: "exit",
+            }
+        )
         if failed:
             root.set_status(Status(StatusCode.ERROR, "run failed"))
         root_labels = {g.agent_name: spec.agent}
@@ -270,10 +361,22 @@ class SyntheticAgentTelemetry:
         trace_id = format(root.get_span_context().trace_id, "032x")
         root.end(end_time=end_ns)
         return EmittedRun(
-            trace_id=trace_id, run_id=run_id, service_name=self.service_name, agent=spec.agent,
-            span_count=len(names), turns=len(spec.turns), wasted_turns=wasted, escalations=escalations,
-            tokens=dict(tokens), cost=dict(cost), cost_total=run_cost, outcome=spec.outcome, failed=failed,
-            end_time_ns=end_ns, span_names=names)
+            trace_id=trace_id,
+            run_id=run_id,
+            service_name=self.service_name,
+            agent=spec.agent,
+            span_count=len(names),
+            turns=len(spec.turns),
+            wasted_turns=wasted,
+            escalations=escalations,
+            tokens=dict(tokens),
+            cost=dict(cost),
+            cost_total=run_cost,
+            outcome=spec.outcome,
+            failed=failed,
+            end_time_ns=end_ns,
+            span_names=names,
+        )
 
     def flush(self, timeout_s: float = 10.0) -> None:
         self.tracer_provider.force_flush(int(timeout_s * 1000))
@@ -297,9 +400,15 @@ def totals(runs: Sequence[EmittedRun]) -> dict[str, Any]:
     for run in runs:
         tokens.update(run.tokens)
         cost.update(run.cost)
-    return {"runs": len(runs), "turns": sum(r.turns for r in runs),
-            "wasted_turns": sum(r.wasted_turns for r in runs), "escalations": sum(r.escalations for r in runs),
-            "tokens": dict(tokens), "cost": dict(cost), "cost_total": sum(r.cost_total for r in runs)}
+    return {
+        "runs": len(runs),
+        "turns": sum(r.turns for r in runs),
+        "wasted_turns": sum(r.wasted_turns for r in runs),
+        "escalations": sum(r.escalations for r in runs),
+        "tokens": dict(tokens),
+        "cost": dict(cost),
+        "cost_total": sum(r.cost_total for r in runs),
+    }
 
 
 def _rss_kib() -> int:
@@ -346,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     while time.monotonic() - started < args.duration:
         try:
             runs.append(emitter.emit(scenario(kinds[len(runs) % len(kinds)], agent=args.agent)))
-        except Exception as exc:  # noqa: BLE001 (the point is to count them)
+        except Exception as exc:
             errors.append(repr(exc))
         next_at += interval * (0.9 + 0.2 * rng.random())
         time.sleep(max(0.0, next_at - time.monotonic()))
@@ -354,13 +463,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         emitter.flush(timeout_s=15)
         emitter.shutdown()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         errors.append(repr(exc))
     stop.set()
     sampler.join()
-    report = {"service": args.service, "agent": args.agent, "emit_seconds": emit_seconds, "errors": errors,
-              "rss_kib": rss, **totals(runs), "trace_ids": [r.trace_id for r in runs],
-              "end_times_ns": [r.end_time_ns for r in runs]}
+    report = {
+        "service": args.service,
+        "agent": args.agent,
+        "emit_seconds": emit_seconds,
+        "errors": errors,
+        "rss_kib": rss,
+        **totals(runs),
+        "trace_ids": [r.trace_id for r in runs],
+        "end_times_ns": [r.end_time_ns for r in runs],
+    }
     if args.report:
         args.report.write_text(json.dumps(report))
     else:

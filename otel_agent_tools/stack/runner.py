@@ -36,9 +36,18 @@ SCALE_OUT = "scale-out"
 
 # well-known defaults, used by `otel-agent stack up` when free; tests ask for free ports instead
 DEFAULT_PORTS: Mapping[str, int] = {
-    "otlp_grpc": 4317, "otlp_http": 4318, "collector_health": 13133, "collector_metrics": 8889,
-    "collector_telemetry": 8888, "jaeger_query": 16686, "jaeger_query_grpc": 16685, "jaeger_otlp_grpc": 14317,
-    "jaeger_otlp_http": 14318, "jaeger_health": 14133, "jaeger_telemetry": 14269, "prometheus": 9090,
+    "otlp_grpc": 4317,
+    "otlp_http": 4318,
+    "collector_health": 13133,
+    "collector_metrics": 8889,
+    "collector_telemetry": 8888,
+    "jaeger_query": 16686,
+    "jaeger_query_grpc": 16685,
+    "jaeger_otlp_grpc": 14317,
+    "jaeger_otlp_http": 14318,
+    "jaeger_health": 14133,
+    "jaeger_telemetry": 14269,
+    "prometheus": 9090,
     "alertmanager": 9093,
 }
 
@@ -90,8 +99,10 @@ def find_binaries(build: bool = False) -> Binaries:
     def locate() -> dict[str, Path | None]:
         bin_dir = cdir / "_build" / "bin"
         found: dict[str, Path | None] = {}
-        for key, env, name in (("collector", "OTEL_AGENT_COLLECTOR_BIN", "otelcol-agent"),
-                               ("jaeger", "OTEL_AGENT_JAEGER_BIN", "jaeger")):
+        for key, env, name in (
+            ("collector", "OTEL_AGENT_COLLECTOR_BIN", "otelcol-agent"),
+            ("jaeger", "OTEL_AGENT_JAEGER_BIN", "jaeger"),
+        ):
             candidate = Path(os.environ[env]) if os.environ.get(env) else bin_dir / name
             found[key] = candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
         found["prometheus"] = _which("prometheus")
@@ -163,7 +174,7 @@ def allocate_ports(names: list[str], prefer_defaults: bool, fixed: Mapping[str, 
 # --- processes -----------------------------------------------------------------------------------------------------------
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback URLs we built)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return 200 <= response.status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -228,9 +239,14 @@ class ManagedProcess:
     def start(self) -> ManagedProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
-            self._popen = subprocess.Popen(  # noqa: S603 (our own binaries and arguments)
-                self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env}, cwd=self.cwd, start_new_session=True,
+            self._popen = subprocess.Popen(
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                cwd=self.cwd,
+                start_new_session=True,
             )
         self.pid = self._popen.pid
         return self
@@ -279,13 +295,27 @@ class ManagedProcess:
             return "(no log)"
 
     def to_state(self) -> dict[str, Any]:
-        return {"name": self.name, "pid": self.pid, "executable": self.argv[0], "log": str(self.log),
-                "health_url": self.health_url}
+        return {
+            "name": self.name,
+            "pid": self.pid,
+            "executable": self.argv[0],
+            "log": str(self.log),
+            "health_url": self.health_url,
+        }
 
 
-def collector_process(binary: Path, config: Path, *, name: str, workdir: Path, otlp_grpc: int,
-                      otlp_http: int | None = None, health: int, telemetry: int,
-                      env: Mapping[str, str] | None = None) -> ManagedProcess:
+def collector_process(
+    binary: Path,
+    config: Path,
+    *,
+    name: str,
+    workdir: Path,
+    otlp_grpc: int,
+    otlp_http: int | None = None,
+    health: int,
+    telemetry: int,
+    env: Mapping[str, str] | None = None,
+) -> ManagedProcess:
     """A collector process on loopback with its ports passed through the config's ``${env:...}`` variables."""
     variables = {
         "OTEL_AGENT_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{otlp_grpc}",
@@ -295,8 +325,14 @@ def collector_process(binary: Path, config: Path, *, name: str, workdir: Path, o
         "OTEL_AGENT_COLLECTOR_TELEMETRY_PORT": str(telemetry),
         **(env or {}),
     }
-    return ManagedProcess(name=name, argv=[str(binary), f"--config={config}"], log=workdir / f"{name}.log",
-                          health_url=f"http://{LOOPBACK}:{health}/", env=variables, cwd=workdir)
+    return ManagedProcess(
+        name=name,
+        argv=[str(binary), f"--config={config}"],
+        log=workdir / f"{name}.log",
+        health_url=f"http://{LOOPBACK}:{health}/",
+        env=variables,
+        cwd=workdir,
+    )
 
 
 # --- the stack ---------------------------------------------------------------------------------------------------------
@@ -326,11 +362,22 @@ class Stack:
     200 ms collector batches). ``prefer_default_ports`` uses the well-known ports where free.
     """
 
-    def __init__(self, workdir: str | Path | None = None, *, topology: str = SINGLE_NODE, gateways: int = 2,
-                 fast: bool = False, prefer_default_ports: bool = False, ports: Mapping[str, int] | None = None,
-                 scrape_interval: str | None = None, evaluation_interval: str | None = None,
-                 collector_env: Mapping[str, str] | None = None, binaries: Binaries | None = None,
-                 build: bool = False, keep_workdir: bool | None = None) -> None:
+    def __init__(
+        self,
+        workdir: str | Path | None = None,
+        *,
+        topology: str = SINGLE_NODE,
+        gateways: int = 2,
+        fast: bool = False,
+        prefer_default_ports: bool = False,
+        ports: Mapping[str, int] | None = None,
+        scrape_interval: str | None = None,
+        evaluation_interval: str | None = None,
+        collector_env: Mapping[str, str] | None = None,
+        binaries: Binaries | None = None,
+        build: bool = False,
+        keep_workdir: bool | None = None,
+    ) -> None:
         if topology not in (SINGLE_NODE, SCALE_OUT):
             raise ValueError(f"topology must be {SINGLE_NODE!r} or {SCALE_OUT!r}")
         self.cdir = collector_dir()
@@ -397,9 +444,12 @@ class Stack:
         return {name: proc.healthy() for name, proc in self.processes.items()}
 
     def state(self) -> dict[str, Any]:
-        return {"workdir": str(self.workdir), "topology": self.topology,
-                "endpoints": asdict(self.endpoints),
-                "processes": [proc.to_state() for proc in self.processes.values() if proc.pid]}
+        return {
+            "workdir": str(self.workdir),
+            "topology": self.topology,
+            "endpoints": asdict(self.endpoints),
+            "processes": [proc.to_state() for proc in self.processes.values() if proc.pid],
+        }
 
     def write_state(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -419,27 +469,43 @@ class Stack:
     def _fast_env(self) -> dict[str, str]:
         if not self.fast:
             return {}
-        return {"OTEL_AGENT_SPANMETRICS_FLUSH_INTERVAL": "1s", "OTEL_AGENT_BATCH_TIMEOUT": "200ms",
-                "OTEL_AGENT_SAMPLE_DECISION_WAIT": "5s", "OTEL_AGENT_SAMPLE_DECISION_WAIT_AFTER_ROOT": "1s"}
+        return {
+            "OTEL_AGENT_SPANMETRICS_FLUSH_INTERVAL": "1s",
+            "OTEL_AGENT_BATCH_TIMEOUT": "200ms",
+            "OTEL_AGENT_SAMPLE_DECISION_WAIT": "5s",
+            "OTEL_AGENT_SAMPLE_DECISION_WAIT_AFTER_ROOT": "1s",
+        }
 
     def _build_processes(self) -> None:
         p, b, wd = self.ports, self.binaries, self.workdir
         self.processes["jaeger"] = ManagedProcess(
-            name="jaeger", argv=[str(b.jaeger), f"--config={self.cdir / 'jaeger.yaml'}"], log=wd / "jaeger.log",
-            health_url=f"http://{LOOPBACK}:{p['jaeger_health']}/status", cwd=wd,
-            env={"JAEGER_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{p['jaeger_otlp_grpc']}",
-                 "JAEGER_OTLP_HTTP_ENDPOINT": f"{LOOPBACK}:{p['jaeger_otlp_http']}",
-                 "JAEGER_QUERY_HTTP_ENDPOINT": f"{LOOPBACK}:{p['jaeger_query']}",
-                 "JAEGER_QUERY_GRPC_ENDPOINT": f"{LOOPBACK}:{p['jaeger_query_grpc']}",
-                 "JAEGER_HEALTH_ENDPOINT": f"{LOOPBACK}:{p['jaeger_health']}",
-                 "JAEGER_TELEMETRY_HOST": LOOPBACK, "JAEGER_TELEMETRY_PORT": str(p["jaeger_telemetry"])})
+            name="jaeger",
+            argv=[str(b.jaeger), f"--config={self.cdir / 'jaeger.yaml'}"],
+            log=wd / "jaeger.log",
+            health_url=f"http://{LOOPBACK}:{p['jaeger_health']}/status",
+            cwd=wd,
+            env={
+                "JAEGER_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{p['jaeger_otlp_grpc']}",
+                "JAEGER_OTLP_HTTP_ENDPOINT": f"{LOOPBACK}:{p['jaeger_otlp_http']}",
+                "JAEGER_QUERY_HTTP_ENDPOINT": f"{LOOPBACK}:{p['jaeger_query']}",
+                "JAEGER_QUERY_GRPC_ENDPOINT": f"{LOOPBACK}:{p['jaeger_query_grpc']}",
+                "JAEGER_HEALTH_ENDPOINT": f"{LOOPBACK}:{p['jaeger_health']}",
+                "JAEGER_TELEMETRY_HOST": LOOPBACK,
+                "JAEGER_TELEMETRY_PORT": str(p["jaeger_telemetry"]),
+            },
+        )
         common = {**self._fast_env(), **self.collector_env}
         for i in range(self.gateway_count):
             self.processes[f"gateway{i}"] = collector_process(
-                b.collector, self.cdir / "config" / "gateway.yaml", name=f"gateway{i}", workdir=wd,
-                otlp_grpc=p[f"gateway{i}_otlp_grpc"], health=p[f"gateway{i}_health"],
+                b.collector,
+                self.cdir / "config" / "gateway.yaml",
+                name=f"gateway{i}",
+                workdir=wd,
+                otlp_grpc=p[f"gateway{i}_otlp_grpc"],
+                health=p[f"gateway{i}_health"],
                 telemetry=p[f"gateway{i}_telemetry"],
-                env={**common, "OTEL_AGENT_GATEWAY_TRACES_ENDPOINT": f"http://{LOOPBACK}:{p['jaeger_otlp_http']}"})
+                env={**common, "OTEL_AGENT_GATEWAY_TRACES_ENDPOINT": f"http://{LOOPBACK}:{p['jaeger_otlp_http']}"},
+            )
         if self.topology == SCALE_OUT:
             hostnames = ", ".join(self.endpoints.gateways)
             config = self.cdir / "config" / "agent.yaml"
@@ -448,22 +514,43 @@ class Stack:
             config = self.cdir / "config" / "single-node.yaml"
             extra = {"OTEL_AGENT_JAEGER_OTLP_ENDPOINT": f"{LOOPBACK}:{p['jaeger_otlp_grpc']}"}
         self.processes["collector"] = collector_process(
-            b.collector, config, name="collector", workdir=wd, otlp_grpc=p["otlp_grpc"], otlp_http=p["otlp_http"],
-            health=p["collector_health"], telemetry=p["collector_telemetry"],
-            env={**common, **extra, "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"{LOOPBACK}:{p['collector_metrics']}"})
+            b.collector,
+            config,
+            name="collector",
+            workdir=wd,
+            otlp_grpc=p["otlp_grpc"],
+            otlp_http=p["otlp_http"],
+            health=p["collector_health"],
+            telemetry=p["collector_telemetry"],
+            env={**common, **extra, "OTEL_AGENT_PROM_EXPORTER_ENDPOINT": f"{LOOPBACK}:{p['collector_metrics']}"},
+        )
         self.processes["alertmanager"] = ManagedProcess(
-            name="alertmanager", log=wd / "alertmanager.log", cwd=wd,
-            argv=[str(b.alertmanager), f"--config.file={wd / 'alertmanager.yml'}",
-                  f"--storage.path={wd / 'alertmanager-data'}",
-                  f"--web.listen-address={LOOPBACK}:{p['alertmanager']}", "--cluster.listen-address="],
-            health_url=f"http://{LOOPBACK}:{p['alertmanager']}/-/ready")
+            name="alertmanager",
+            log=wd / "alertmanager.log",
+            cwd=wd,
+            argv=[
+                str(b.alertmanager),
+                f"--config.file={wd / 'alertmanager.yml'}",
+                f"--storage.path={wd / 'alertmanager-data'}",
+                f"--web.listen-address={LOOPBACK}:{p['alertmanager']}",
+                "--cluster.listen-address=",
+            ],
+            health_url=f"http://{LOOPBACK}:{p['alertmanager']}/-/ready",
+        )
         self.processes["prometheus"] = ManagedProcess(
-            name="prometheus", log=wd / "prometheus.log", cwd=wd,
-            argv=[str(b.prometheus), f"--config.file={wd / 'prometheus.yml'}",
-                  f"--storage.tsdb.path={wd / 'prometheus-data'}",
-                  f"--web.listen-address={LOOPBACK}:{p['prometheus']}",
-                  "--enable-feature=exemplar-storage", "--web.enable-lifecycle"],
-            health_url=f"http://{LOOPBACK}:{p['prometheus']}/-/ready")
+            name="prometheus",
+            log=wd / "prometheus.log",
+            cwd=wd,
+            argv=[
+                str(b.prometheus),
+                f"--config.file={wd / 'prometheus.yml'}",
+                f"--storage.tsdb.path={wd / 'prometheus-data'}",
+                f"--web.listen-address={LOOPBACK}:{p['prometheus']}",
+                "--enable-feature=exemplar-storage",
+                "--web.enable-lifecycle",
+            ],
+            health_url=f"http://{LOOPBACK}:{p['prometheus']}/-/ready",
+        )
 
     def render_prometheus_config(self) -> dict[str, Any]:
         import yaml
@@ -476,9 +563,11 @@ class Stack:
         config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": [f"{LOOPBACK}:{p['alertmanager']}"]}]}]
         telemetry = [f"{LOOPBACK}:{p['collector_telemetry']}"]
         telemetry += [f"{LOOPBACK}:{p[f'gateway{i}_telemetry']}" for i in range(self.gateway_count)]
-        targets = {"otel-agent-collector": [f"{LOOPBACK}:{p['collector_metrics']}"],
-                   "otel-agent-collector-internal": telemetry,
-                   "jaeger": [f"{LOOPBACK}:{p['jaeger_telemetry']}"]}
+        targets = {
+            "otel-agent-collector": [f"{LOOPBACK}:{p['collector_metrics']}"],
+            "otel-agent-collector-internal": telemetry,
+            "jaeger": [f"{LOOPBACK}:{p['jaeger_telemetry']}"],
+        }
         for job in config["scrape_configs"]:
             if job["job_name"] in targets:
                 job["static_configs"] = [{"targets": targets[job["job_name"]]}]

@@ -15,6 +15,15 @@ from .runner import (
 )
 
 __all__ = [
-    "SCALE_OUT", "SINGLE_NODE", "Binaries", "ManagedProcess", "Stack", "StackEndpoints", "StackError",
-    "collector_dir", "collector_process", "find_binaries", "free_ports",
+    "SCALE_OUT",
+    "SINGLE_NODE",
+    "Binaries",
+    "ManagedProcess",
+    "Stack",
+    "StackEndpoints",
+    "StackError",
+    "collector_dir",
+    "collector_process",
+    "find_binaries",
+    "free_ports",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..telemetry import names as n
+from otel_agent.telemetry import names as n
+
 from .attributes import as_float, as_int
 from .run_types import RunTotals, Turn
 
@@ -38,10 +39,16 @@ def totals_from_turns(turns: Iterable[Turn]) -> RunTotals:
 
 
 _INT_ROLLUPS = {
-    "turns": n.RUN_TURNS, "wasted_turns": n.RUN_WASTED_TURNS, "escalations": n.RUN_ESCALATIONS,
-    "deescalations": n.RUN_DEESCALATIONS, "input_tokens": n.RUN_INPUT_TOKENS, "output_tokens": n.RUN_OUTPUT_TOKENS,
-    "reasoning_tokens": n.RUN_REASONING_TOKENS, "cache_read_tokens": n.RUN_CACHED_TOKENS,
-    "cache_write_tokens": n.RUN_CACHE_WRITE_TOKENS, "unpriced_turns": n.RUN_UNPRICED_TURNS,
+    "turns": n.RUN_TURNS,
+    "wasted_turns": n.RUN_WASTED_TURNS,
+    "escalations": n.RUN_ESCALATIONS,
+    "deescalations": n.RUN_DEESCALATIONS,
+    "input_tokens": n.RUN_INPUT_TOKENS,
+    "output_tokens": n.RUN_OUTPUT_TOKENS,
+    "reasoning_tokens": n.RUN_REASONING_TOKENS,
+    "cache_read_tokens": n.RUN_CACHED_TOKENS,
+    "cache_write_tokens": n.RUN_CACHE_WRITE_TOKENS,
+    "unpriced_turns": n.RUN_UNPRICED_TURNS,
 }
 _FLOAT_ROLLUPS = {"cost": n.RUN_COST, "reasoning_cost": n.RUN_COST_REASONING, "vram_time_gib_s": n.RUN_VRAM_TIME}
 
@@ -58,7 +65,7 @@ def totals_for_run(run_attributes: dict[str, Any], turns: Sequence[Turn]) -> Run
         if value is not None:
             setattr(totals, field_name, value)
     by_reason = {
-        key[len(n.RUN_WASTED_TURNS_BY_REASON_PREFIX):]: as_int(value) or 0
+        key[len(n.RUN_WASTED_TURNS_BY_REASON_PREFIX) :]: as_int(value) or 0
         for key, value in run_attributes.items()
         if key.startswith(n.RUN_WASTED_TURNS_BY_REASON_PREFIX) and as_int(value) is not None
     }

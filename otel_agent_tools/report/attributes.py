@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..telemetry import names as n
+from otel_agent.telemetry import names as n
+
 from .spans import SpanRow
 
 INFERENCE_OPERATIONS = frozenset({n.OPERATION_CHAT, n.OPERATION_TEXT_COMPLETION})
@@ -40,7 +41,6 @@ def as_float(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
 
 
 def operation_of(span: SpanRow) -> str | None:

@@ -175,13 +175,31 @@ def _iso(ns: int) -> str:
 def run_row(run: Run) -> RunRow:
     t = run.totals
     return RunRow(
-        run_id=run.run_id, agent=run.agent, service=run.service, trace_id=run.trace_id, start_time=_iso(run.start_ns),
-        models=run.models, turns=t.turns, wasted_turns=t.wasted_turns, wasted_by_reason=dict(t.wasted_by_reason),
-        wasted_cost=run.wasted_cost, escalations=t.escalations, deescalations=t.deescalations,
-        input_tokens=t.input_tokens, output_tokens=t.output_tokens, reasoning_tokens=t.reasoning_tokens,
-        cache_read_tokens=t.cache_read_tokens, cache_write_tokens=t.cache_write_tokens, cost=t.cost,
-        reasoning_cost=t.reasoning_cost, currency=run.currency, unpriced_turns=t.unpriced_turns,
-        vram_time_gib_s=t.vram_time_gib_s, wall_time_s=run.wall_time_s, outcome=run.outcome, score=run.score,
+        run_id=run.run_id,
+        agent=run.agent,
+        service=run.service,
+        trace_id=run.trace_id,
+        start_time=_iso(run.start_ns),
+        models=run.models,
+        turns=t.turns,
+        wasted_turns=t.wasted_turns,
+        wasted_by_reason=dict(t.wasted_by_reason),
+        wasted_cost=run.wasted_cost,
+        escalations=t.escalations,
+        deescalations=t.deescalations,
+        input_tokens=t.input_tokens,
+        output_tokens=t.output_tokens,
+        reasoning_tokens=t.reasoning_tokens,
+        cache_read_tokens=t.cache_read_tokens,
+        cache_write_tokens=t.cache_write_tokens,
+        cost=t.cost,
+        reasoning_cost=t.reasoning_cost,
+        currency=run.currency,
+        unpriced_turns=t.unpriced_turns,
+        vram_time_gib_s=t.vram_time_gib_s,
+        wall_time_s=run.wall_time_s,
+        outcome=run.outcome,
+        score=run.score,
         inferred=run.inferred,
     )
 
@@ -224,19 +242,31 @@ def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
         input_tokens = sum(t.input_tokens for t in s.turns)
         output_tokens = sum(t.output_tokens for t in s.turns)
         successes = len(s.successful_run_ids)
-        rows.append(ModelRow(
-            agent=agent, model=model, provider=s.provider, runs=len(s.run_ids), successful_runs=successes,
-            success_rate=_ratio(successes, len(s.run_ids)), turns=len(s.turns),
-            wasted_turns=sum(1 for t in s.turns if t.wasted), input_tokens=input_tokens,
-            output_tokens=output_tokens, reasoning_tokens=sum(t.reasoning_tokens for t in s.turns),
-            cache_read_tokens=sum(t.cache_read_tokens for t in s.turns),
-            cache_write_tokens=sum(t.cache_write_tokens for t in s.turns), cost=cost, reasoning_cost=reasoning_cost,
-            currency=s.currency, cost_per_successful_run=_ratio(cost, successes) if cost > 0 else None,
-            score_per_1k_tokens=_ratio(sum(s.scored.values()), s.scored_tokens / 1000) if s.scored else None,
-            thinking_cost_share=_ratio(reasoning_cost, cost),
-            effective_price_per_1m=_ratio(cost * 1e6, input_tokens + output_tokens) if cost > 0 else None,
-            server_address=s.server_address,
-        ))
+        rows.append(
+            ModelRow(
+                agent=agent,
+                model=model,
+                provider=s.provider,
+                runs=len(s.run_ids),
+                successful_runs=successes,
+                success_rate=_ratio(successes, len(s.run_ids)),
+                turns=len(s.turns),
+                wasted_turns=sum(1 for t in s.turns if t.wasted),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                reasoning_tokens=sum(t.reasoning_tokens for t in s.turns),
+                cache_read_tokens=sum(t.cache_read_tokens for t in s.turns),
+                cache_write_tokens=sum(t.cache_write_tokens for t in s.turns),
+                cost=cost,
+                reasoning_cost=reasoning_cost,
+                currency=s.currency,
+                cost_per_successful_run=_ratio(cost, successes) if cost > 0 else None,
+                score_per_1k_tokens=_ratio(sum(s.scored.values()), s.scored_tokens / 1000) if s.scored else None,
+                thinking_cost_share=_ratio(reasoning_cost, cost),
+                effective_price_per_1m=_ratio(cost * 1e6, input_tokens + output_tokens) if cost > 0 else None,
+                server_address=s.server_address,
+            )
+        )
     return rows
 
 
@@ -262,18 +292,36 @@ def find_run(runs: Sequence[Run], run_id: str) -> Run:
 def timeline(run: Run, selected_by: Literal["run_id", "most_wasteful"]) -> Timeline:
     turns = [
         TimelineTurn(
-            index=t.index, model=t.model, start_offset_s=(t.start_ns - run.start_ns) / 1e9, duration_s=t.duration_s,
-            input_tokens=t.input_tokens, output_tokens=t.output_tokens, reasoning_tokens=t.reasoning_tokens,
-            cache_read_tokens=t.cache_read_tokens, cache_write_tokens=t.cache_write_tokens, cost=t.cost,
-            wasted=t.wasted, waste_reasons=list(t.waste_reasons),
-            escalation=TimelineEscalation(t.escalation.from_model, t.escalation.to_model, t.escalation.reason,
-                                          t.escalation.direction) if t.escalation else None,
-            tools=[TimelineTool(x.name, x.duration_s, x.is_error) for x in t.tools], error_type=t.error_type,
+            index=t.index,
+            model=t.model,
+            start_offset_s=(t.start_ns - run.start_ns) / 1e9,
+            duration_s=t.duration_s,
+            input_tokens=t.input_tokens,
+            output_tokens=t.output_tokens,
+            reasoning_tokens=t.reasoning_tokens,
+            cache_read_tokens=t.cache_read_tokens,
+            cache_write_tokens=t.cache_write_tokens,
+            cost=t.cost,
+            wasted=t.wasted,
+            waste_reasons=list(t.waste_reasons),
+            escalation=TimelineEscalation(
+                t.escalation.from_model, t.escalation.to_model, t.escalation.reason, t.escalation.direction
+            )
+            if t.escalation
+            else None,
+            tools=[TimelineTool(x.name, x.duration_s, x.is_error) for x in t.tools],
+            error_type=t.error_type,
         )
         for t in run.turns
     ]
-    return Timeline(run_id=run.run_id, agent=run.agent, trace_id=run.trace_id, selected_by=selected_by,
-                    currency=run.currency, turns=turns)
+    return Timeline(
+        run_id=run.run_id,
+        agent=run.agent,
+        trace_id=run.trace_id,
+        selected_by=selected_by,
+        currency=run.currency,
+        turns=turns,
+    )
 
 
 # --- the report -------------------------------------------------------------------------------------------------------
@@ -303,10 +351,12 @@ def report_to_json(report: Report) -> dict[str, Any]:
         data = asdict(row)
         data.pop("server_address")
         models.append(data)
-    return _json_safe({
-        "schema_version": SCHEMA_VERSION,
-        "runs": [asdict(row) for row in report.runs],
-        "models": models,
-        "timeline": asdict(report.timeline) if report.timeline is not None else None,
-        "notes": list(report.notes),
-    })
+    return _json_safe(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "runs": [asdict(row) for row in report.runs],
+            "models": models,
+            "timeline": asdict(report.timeline) if report.timeline is not None else None,
+            "notes": list(report.notes),
+        }
+    )

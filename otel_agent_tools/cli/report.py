@@ -29,7 +29,7 @@ examples:
 Jaeger is searched over --since .. --until (default: the last {JAEGER_DEFAULT_SINCE}); a file is read whole, then
 runs are kept by the time they started. The timeline shows --run, else the run with the most wasted turns.
 --format json prints one document: {{"schema_version", "runs", "models", "timeline", "notes"}}
-(its fields are listed in otel_agent/report/tables.py).
+(its fields are listed in otel_agent_tools/report/tables.py).
 
 exit codes:
   0  report written
@@ -48,25 +48,38 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("where the spans come from (exactly one)")
-    source.add_argument("--from", dest="from_path", metavar="FILE",
-                        help="an OTLP/JSON lines trace file, or a folder holding traces.otlp.jsonl")
+    source.add_argument(
+        "--from",
+        dest="from_path",
+        metavar="FILE",
+        help="an OTLP/JSON lines trace file, or a folder holding traces.otlp.jsonl",
+    )
     source.add_argument("--jaeger", metavar="URL", help="a Jaeger query endpoint, e.g. http://127.0.0.1:16686")
     narrow = parser.add_argument_group("which runs")
     narrow.add_argument("--service", help="only runs of this service.name")
     narrow.add_argument("--agent", help="only runs of this agent (gen_ai.agent.name)")
     narrow.add_argument("--since", metavar="WHEN", help="runs started after: 30m, 1h, 2d, or an ISO time")
     narrow.add_argument("--until", metavar="WHEN", help="runs started before: 30m, 1h, 2d, or an ISO time")
-    narrow.add_argument("--run", dest="run_id", metavar="RUN_ID",
-                        help="the run to show turn by turn (default: the most wasteful run)")
-    narrow.add_argument("--limit", type=int, default=1000, metavar="N",
-                        help="Jaeger: at most N traces per service (default: 1000)")
+    narrow.add_argument(
+        "--run", dest="run_id", metavar="RUN_ID", help="the run to show turn by turn (default: the most wasteful run)"
+    )
+    narrow.add_argument(
+        "--limit", type=int, default=1000, metavar="N", help="Jaeger: at most N traces per service (default: 1000)"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     output.add_argument("--png", metavar="PATH", help="also draw the timeline chart to this PNG file")
-    output.add_argument("--png-metric", choices=("duration", "cost"), default="duration",
-                        help="bar height in the chart (default: duration)")
-    output.add_argument("--no-list-prices", action="store_true",
-                        help="skip the list-price and price-reversal columns (no price data lookup)")
+    output.add_argument(
+        "--png-metric",
+        choices=("duration", "cost"),
+        default="duration",
+        help="bar height in the chart (default: duration)",
+    )
+    output.add_argument(
+        "--no-list-prices",
+        action="store_true",
+        help="skip the list-price and price-reversal columns (no price data lookup)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -79,9 +92,13 @@ def _source(args: argparse.Namespace, now_ns: int) -> tuple[SpanSource, RunFilte
     if start is not None and end is not None and start > end:
         raise ReportError("--since is later than --until")
     if args.jaeger:  # Jaeger needs a search window; a file is read whole and its runs filtered afterwards
-        source = SpanSource(jaeger_url=args.jaeger, service=args.service, limit=args.limit,
-                            start_ns=start if start is not None else parse_time(JAEGER_DEFAULT_SINCE, now_ns),
-                            end_ns=end if end is not None else now_ns)
+        source = SpanSource(
+            jaeger_url=args.jaeger,
+            service=args.service,
+            limit=args.limit,
+            start_ns=start if start is not None else parse_time(JAEGER_DEFAULT_SINCE, now_ns),
+            end_ns=end if end is not None else now_ns,
+        )
     else:
         source = SpanSource(path=args.from_path)
     return source, RunFilter(service=args.service, agent=args.agent, start_ns=start, end_ns=end)
@@ -89,8 +106,16 @@ def _source(args: argparse.Namespace, now_ns: int) -> tuple[SpanSource, RunFilte
 
 def _no_runs_message(args: argparse.Namespace, span_count: int) -> str:
     where = args.from_path or args.jaeger
-    filters = [f"{name}={value}" for name, value in (("service", args.service), ("agent", args.agent),
-                                                      ("since", args.since), ("until", args.until)) if value]
+    filters = [
+        f"{name}={value}"
+        for name, value in (
+            ("service", args.service),
+            ("agent", args.agent),
+            ("since", args.since),
+            ("until", args.until),
+        )
+        if value
+    ]
     narrowed = f" matching {' '.join(filters)}" if filters else ""
     return f"no agent runs{narrowed} in {where} ({span_count} spans read)"
 
@@ -132,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m otel_agent.cli.report ...``: the sub-command on its own."""
+    """``python -m otel_agent_tools.cli.report ...``: the sub-command on its own."""
     parser = argparse.ArgumentParser(prog="otel-agent")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["report", *(argv if argv is not None else sys.argv[1:])])

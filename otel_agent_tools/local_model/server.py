@@ -72,7 +72,7 @@ def chat_template() -> str:
     return importlib.resources.files(__package__).joinpath("chat_template.jinja").read_text(encoding="utf-8")
 
 
-_RUNNING: "weakref.WeakSet[LocalModelServer]" = weakref.WeakSet()
+_RUNNING: weakref.WeakSet[LocalModelServer] = weakref.WeakSet()
 _RUNNING_LOCK = threading.Lock()
 
 
@@ -83,12 +83,12 @@ def _stop_all() -> None:
     for server in servers:
         try:
             server.stop()
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+        except Exception:
             pass
 
 
 class LocalModelServer:
-    """llama.cpp's HTTP server with SmolLM2-135M, run as `python -m otel_agent.local_model._serve` in a subprocess.
+    """llama.cpp's HTTP server with SmolLM2-135M, run as `python -m otel_agent_tools.local_model._serve` in a subprocess.
 
     Binds `host` (127.0.0.1) on a free port unless `port` is given; `start()` returns once `/health` answers ok
     (or raises ModelServerError after `startup_timeout` seconds, with the tail of the server log). `stop()` sends
@@ -158,7 +158,7 @@ class LocalModelServer:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
-    def start(self) -> "LocalModelServer":
+    def start(self) -> LocalModelServer:
         with self._lock:
             if self.is_running():
                 return self
@@ -174,24 +174,40 @@ class LocalModelServer:
             if self._log_path is None:
                 self._log_path = Path(self._tmpdir.name) / "server.log"
             cmd = [
-                sys.executable, "-m", "otel_agent.local_model._serve",
-                "--model", str(model),
-                "--alias", self.model_alias,
-                "--host", self.host,
-                "--port", str(self.port),
-                "--threads", str(self.threads),
-                "--n-ctx", str(self.n_ctx),
-                "--n-parallel", str(self.n_parallel),
-                "--chat-template-file", str(self.chat_template_file or ""),
-                "--ready-file", str(ready_file),
-                "--parent-pid", str(os.getpid()),
+                sys.executable,
+                "-m",
+                "otel_agent_tools.local_model._serve",
+                "--model",
+                str(model),
+                "--alias",
+                self.model_alias,
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--threads",
+                str(self.threads),
+                "--n-ctx",
+                str(self.n_ctx),
+                "--n-parallel",
+                str(self.n_parallel),
+                "--chat-template-file",
+                str(self.chat_template_file or ""),
+                "--ready-file",
+                str(ready_file),
+                "--parent-pid",
+                str(os.getpid()),
             ]
             env = dict(os.environ)
             package_root = str(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
             with open(self._log_path, "ab") as log:
                 self._proc = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
                     start_new_session=True,  # terminal Ctrl-C goes to us; we stop it
                 )
             with _RUNNING_LOCK:
@@ -271,7 +287,7 @@ class LocalModelServer:
         with urllib.request.urlopen(self.base_url + "/props", timeout=30) as resp:
             return json.loads(resp.read())
 
-    def __enter__(self) -> "LocalModelServer":
+    def __enter__(self) -> LocalModelServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

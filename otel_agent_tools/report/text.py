@@ -88,15 +88,36 @@ def _escalations(up: int, down: int) -> str:
 def runs_section(rows: Sequence[RunRow]) -> list[str]:
     currency = rows[0].currency if rows else "USD"
     columns = [
-        Column("run", "<", 8), Column("agent", "<", 6), Column("turns"), Column("wasted (by reason)", "<", 8),
-        Column("esc"), Column("input"), Column("output"), Column("think"), Column("cached"),
-        Column(currency), Column("GiB*s"), Column("wall"), Column("outcome", "<"),
+        Column("run", "<", 8),
+        Column("agent", "<", 6),
+        Column("turns"),
+        Column("wasted (by reason)", "<", 8),
+        Column("esc"),
+        Column("input"),
+        Column("output"),
+        Column("think"),
+        Column("cached"),
+        Column(currency),
+        Column("GiB*s"),
+        Column("wall"),
+        Column("outcome", "<"),
     ]
     cells = [
-        [r.run_id, r.agent, str(r.turns), _wasted(r), _escalations(r.escalations, r.deescalations),
-         tokens(r.input_tokens), tokens(r.output_tokens), tokens(r.reasoning_tokens), tokens(r.cache_read_tokens),
-         _run_cost(r), number(r.vram_time_gib_s, 1), seconds(r.wall_time_s),
-         r.outcome]
+        [
+            r.run_id,
+            r.agent,
+            str(r.turns),
+            _wasted(r),
+            _escalations(r.escalations, r.deescalations),
+            tokens(r.input_tokens),
+            tokens(r.output_tokens),
+            tokens(r.reasoning_tokens),
+            tokens(r.cache_read_tokens),
+            _run_cost(r),
+            number(r.vram_time_gib_s, 1),
+            seconds(r.wall_time_s),
+            r.outcome,
+        ]
         for r in rows
     ]
     lines = [f"RUNS ({len(rows)})", *render_table(columns, cells)]
@@ -116,16 +137,31 @@ def _reversal_lines(rows: Sequence[ModelRow]) -> list[str]:
     lines = []
     for row in rows:
         for r in row.reversals:
-            extra = "never succeeded" if r.extra_cost is None else f"costs {r.extra_cost * 100:.0f}% more per successful run"
-            lines.append(_fit(f"PRICE REVERSAL ({row.agent}): {row.model} is listed {r.listed_discount * 100:.0f}% "
-                              f"cheaper than {r.pricier_listed} but {extra}", MAX_WIDTH))
+            extra = (
+                "never succeeded"
+                if r.extra_cost is None
+                else f"costs {r.extra_cost * 100:.0f}% more per successful run"
+            )
+            lines.append(
+                _fit(
+                    f"PRICE REVERSAL ({row.agent}): {row.model} is listed {r.listed_discount * 100:.0f}% "
+                    f"cheaper than {r.pricier_listed} but {extra}",
+                    MAX_WIDTH,
+                )
+            )
     return lines
 
 
 def models_section(rows: Sequence[ModelRow], with_list_price: bool) -> list[str]:
     columns = [
-        Column("agent", "<", 6), Column("model", "<", 10), Column("runs"), Column("ok"), Column("$/ok run"),
-        Column("score/1k tok"), Column("think $"), Column("eff $/1M"),
+        Column("agent", "<", 6),
+        Column("model", "<", 10),
+        Column("runs"),
+        Column("ok"),
+        Column("$/ok run"),
+        Column("score/1k tok"),
+        Column("think $"),
+        Column("eff $/1M"),
     ]
     if with_list_price:
         columns += [Column("list $/1M"), Column("reversed", "<")]
@@ -134,8 +170,16 @@ def models_section(rows: Sequence[ModelRow], with_list_price: bool) -> list[str]
         cost_per_success = money(r.cost_per_successful_run)
         if r.cost_per_successful_run is None and r.cost > 0:
             cost_per_success = "never ok"
-        row = [r.agent, r.model, str(r.runs), percent(r.success_rate), cost_per_success,
-               number(r.score_per_1k_tokens, 3), percent(r.thinking_cost_share), money(r.effective_price_per_1m)]
+        row = [
+            r.agent,
+            r.model,
+            str(r.runs),
+            percent(r.success_rate),
+            cost_per_success,
+            number(r.score_per_1k_tokens, 3),
+            percent(r.thinking_cost_share),
+            money(r.effective_price_per_1m),
+        ]
         if with_list_price:
             row += [money(r.list_price_per_1m), f"YES ({len(r.reversals)})" if r.reversals else "-"]
         cells.append(row)
@@ -154,8 +198,16 @@ def _tools(names: Sequence[tuple[str, bool]]) -> str:
 def timeline_section(tl: Timeline) -> list[str]:
     how = "most wasteful run" if tl.selected_by == "most_wasteful" else "selected run"
     columns = [
-        Column("#"), Column("model", "<", 8), Column("start"), Column("dur"), Column("input"), Column("output"),
-        Column("think"), Column("cached"), Column(tl.currency), Column("wasted", "<", 8),
+        Column("#"),
+        Column("model", "<", 8),
+        Column("start"),
+        Column("dur"),
+        Column("input"),
+        Column("output"),
+        Column("think"),
+        Column("cached"),
+        Column(tl.currency),
+        Column("wasted", "<", 8),
         Column("tools (! = error)", "<", 8),
     ]
     cells = []
@@ -168,9 +220,21 @@ def timeline_section(tl: Timeline) -> list[str]:
         wasted = f"WASTED {','.join(t.waste_reasons)}" if t.wasted else ""
         if t.error_type:
             wasted = (wasted + f" error={t.error_type}").strip()
-        cells.append([str(t.index), t.model, seconds(t.start_offset_s), seconds(t.duration_s), tokens(t.input_tokens),
-                      tokens(t.output_tokens), tokens(t.reasoning_tokens), tokens(t.cache_read_tokens), money(t.cost),
-                      wasted or "-", _tools([(x.name, x.is_error) for x in t.tools])])
+        cells.append(
+            [
+                str(t.index),
+                t.model,
+                seconds(t.start_offset_s),
+                seconds(t.duration_s),
+                tokens(t.input_tokens),
+                tokens(t.output_tokens),
+                tokens(t.reasoning_tokens),
+                tokens(t.cache_read_tokens),
+                money(t.cost),
+                wasted or "-",
+                _tools([(x.name, x.is_error) for x in t.tools]),
+            ]
+        )
     table = render_table(columns, cells)
     lines = [_fit(f"TIMELINE of run {tl.run_id} (agent {tl.agent}, {how}, trace {tl.trace_id})", MAX_WIDTH), table[0]]
     for position, line in enumerate(table[1:]):

@@ -19,8 +19,12 @@ from .main import UserError
 
 
 def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("demo", help="run an instrumented demo agent on a local model and print its report",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "demo",
+        help="run an instrumented demo agent on a local model and print its report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", default="otel-agent-telemetry", help="telemetry folder (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the model server")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
@@ -35,7 +39,7 @@ def _providers(out: Path, progress: Any) -> tuple[Any, Any, list[str]]:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from ..export.otlp_json_file import OtlpJsonFileMetricExporter, OtlpJsonFileSpanExporter
+    from otel_agent.export.otlp_json_file import OtlpJsonFileMetricExporter, OtlpJsonFileSpanExporter
 
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "otel-agent-demo")})
     tracer_provider = TracerProvider(resource=resource)
@@ -102,12 +106,15 @@ def _run_agent(server: Any, tracer_provider: Any, meter_provider: Any, progress:
 
     from ..demo.agent import TIERS, TriageAgent
 
-    otel_agent.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
-                          service_name="otel-agent-demo", model_tiers=TIERS)
+    otel_agent.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        service_name="otel-agent-demo",
+        model_tiers=TIERS,
+    )
     # llama.cpp's server now and then drops an idle kept-alive connection: the SDK's own retries absorb it
     # (a retried call is still one span: otel-agent records the call around the SDK's retry loop).
-    client = openai.OpenAI(base_url=server.openai_base_url, api_key="not-needed-locally", timeout=180,
-                           max_retries=2)
+    client = openai.OpenAI(base_url=server.openai_base_url, api_key="not-needed-locally", timeout=180, max_retries=2)
     agent = TriageAgent(client, progress)
     progress("run 1: a small model that wastes turns until the stagnation signal makes it escalate")
     agent.wasteful_run_that_escalates()

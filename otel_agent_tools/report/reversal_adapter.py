@@ -32,8 +32,8 @@ def _quiet_pricing() -> Iterator[None]:
 
 def default_list_price_lookup() -> ListPriceLookup:
     """List prices from `otel_agent.cost.pricing.Pricer` (user prices, then the bundled genai-prices data)."""
-    from ..cost.overrides import PriceOverridesError, load_overrides
-    from ..cost.pricing import Pricer
+    from otel_agent.cost.overrides import PriceOverridesError, load_overrides
+    from otel_agent.cost.pricing import Pricer
 
     try:
         pricer = Pricer(load_overrides())  # the user's prices (OTEL_AGENT_PRICES / _FILE) name their own models
@@ -57,12 +57,12 @@ def apply_price_reversal(rows: Sequence[ModelRow], lookup: ListPriceLookup | Non
 
 def _apply(rows: Sequence[ModelRow], lookup: ListPriceLookup | None) -> str | None:
     try:
-        from ..cost.reversal import ModelRunStats, analyze_price_reversal
+        from otel_agent.cost.reversal import ModelRunStats, analyze_price_reversal
     except ImportError as error:
         return f"list price and price-reversal columns omitted: price reversal is unavailable ({error})"
     try:
         lookup = lookup or default_list_price_lookup()
-    except Exception as error:  # noqa: BLE001 - price data missing or broken: the report goes on without it
+    except Exception as error:
         return f"list price and price-reversal columns omitted: no price data ({error})"
     for agent in sorted({row.agent for row in rows}):
         group = {row.model: row for row in rows if row.agent == agent}
@@ -71,29 +71,39 @@ def _apply(rows: Sequence[ModelRow], lookup: ListPriceLookup | None) -> str | No
         def list_price(provider: str, model: str, _address: dict[str, str | None] = address) -> Any:
             try:
                 return lookup(provider, model, _address.get(model))
-            except Exception:  # noqa: BLE001 - one unknown model must not hide the others
+            except Exception:
                 return None
 
         stats = [
             ModelRunStats(
-                model=row.model, provider=row.provider or "", runs=row.runs, successful_runs=row.successful_runs,
-                turns=row.turns, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-                reasoning_tokens=row.reasoning_tokens, cache_read_tokens=row.cache_read_tokens,
-                cache_write_tokens=row.cache_write_tokens, total_cost=row.cost, reasoning_cost=row.reasoning_cost,
+                model=row.model,
+                provider=row.provider or "",
+                runs=row.runs,
+                successful_runs=row.successful_runs,
+                turns=row.turns,
+                input_tokens=row.input_tokens,
+                output_tokens=row.output_tokens,
+                reasoning_tokens=row.reasoning_tokens,
+                cache_read_tokens=row.cache_read_tokens,
+                cache_write_tokens=row.cache_write_tokens,
+                total_cost=row.cost,
+                reasoning_cost=row.reasoning_cost,
                 currency=row.currency,
             )
             for row in group.values()
         ]
         try:
             result = analyze_price_reversal(stats, list_price)
-        except Exception as error:  # noqa: BLE001 - the other engineer's module changed shape: degrade, don't crash
+        except Exception as error:
             return f"list price and price-reversal columns omitted: price reversal failed ({error})"
         for profile in result.profiles:
             group[profile.model].list_price_per_1m = profile.blended_list_price
         for reversal in result.reversals:
-            group[reversal.cheaper_listed].reversals.append(Reversal(
-                pricier_listed=reversal.pricier_listed,
-                listed_discount=reversal.listed_discount,
-                extra_cost=None if math.isinf(reversal.cost_ratio) else reversal.extra_cost,
-            ))
+            group[reversal.cheaper_listed].reversals.append(
+                Reversal(
+                    pricier_listed=reversal.pricier_listed,
+                    listed_discount=reversal.listed_discount,
+                    extra_cost=None if math.isinf(reversal.cost_ratio) else reversal.extra_cost,
+                )
+            )
     return None
