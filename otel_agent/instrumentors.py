@@ -44,7 +44,7 @@ def _hook_clients(module: str, adapter: Any) -> None:
         owner = getattr(base, cls_name)
         if _already_hooked(owner, "request"):
             continue
-        setattr(wrapper.__func__, _MARK, True)  # type: ignore[attr-defined]
+        setattr(getattr(wrapper, "__func__", wrapper), _MARK, True)
         wrap_function_wrapper(owner, "request", wrapper)
 
 
@@ -61,7 +61,7 @@ def _remove_hook(owner: Any, name: str) -> None:
     outer = func
     while outer is not None:
         inner = getattr(outer, "__wrapped__", None)
-        if _is_ours(inner):
+        if inner is not None and _is_ours(inner):
             outer.__wrapped__ = inner.__wrapped__  # splice ours out; the outer library's wrapper stays in place
             return
         outer = inner
@@ -117,4 +117,8 @@ class MCPInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         mcp_hook.uninstrument()
 
 
-INSTRUMENTORS = {"openai": OpenAIInstrumentor, "anthropic": AnthropicInstrumentor, "mcp": MCPInstrumentor}
+INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
+    "openai": OpenAIInstrumentor,
+    "anthropic": AnthropicInstrumentor,
+    "mcp": MCPInstrumentor,
+}

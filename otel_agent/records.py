@@ -201,7 +201,7 @@ class TurnAnnotations:
     resent_input_tokens: int | None = None
     context_growth_tokens: int | None = None
     cache_hit_ratio: float | None = None
-    model_tier: int | None = None
+    model_tier: float | None = None
     escalation: Escalation | None = None
     stagnating: bool = False
 

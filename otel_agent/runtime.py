@@ -98,7 +98,7 @@ def _attach_enrichments(runtime: Runtime) -> None:
         try:
             from .trajectory.tracker import TrajectoryTracker
 
-            runtime.pipeline.trajectory = TrajectoryTracker.from_runtime(runtime)
+            runtime.pipeline.trajectory = TrajectoryTracker.from_runtime(runtime)  # type: ignore[assignment]
         except Exception:
             log.warning("otel-agent: trajectory tracking is off", exc_info=True)
 

@@ -22,7 +22,7 @@ def _abandon(handler: ParsedHandler) -> None:
     handler.abandoned()
 
 
-class _RawProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _RawProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, response: Any, handler: ParsedHandler) -> None:
         super().__init__(response)
         self._self_handler = handler

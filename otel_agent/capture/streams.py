@@ -68,7 +68,7 @@ def _how_for(error: BaseException) -> StreamEnd:
     return "cancelled" if isinstance(error, (asyncio.CancelledError, GeneratorExit)) else "error"
 
 
-class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[misc]
+class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """The HTTP response of a stream: closing it (as the SDKs' stream helpers do) ends the call."""
 
     def __init__(self, response: Any, state: _StreamState) -> None:
@@ -88,7 +88,7 @@ class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[misc]
             self._self_state.end("closed_early")
 
 
-class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, stream: Any, observer: StreamObserver, start_ns: int) -> None:
         super().__init__(stream)
         state = _StreamState(observer, start_ns)

@@ -208,7 +208,7 @@ class Pricer:
         try:
             return updater.wait(timeout_s)
         finally:
-            updater.stop()
+            updater.stop()  # type: ignore[no-untyped-call]
 
     # -- lookups ---------------------------------------------------------------------------------------------------
     def _find(self, request_provider: str, model: str, server_address: str | None) -> _Found | None:

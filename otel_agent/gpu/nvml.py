@@ -82,6 +82,7 @@ class Nvml:
         with self._lock:
             if self._state == "available":
                 try:
+                    assert self._module is not None
                     self._module.nvmlShutdown()
                 except Exception:
                     pass
@@ -110,6 +111,7 @@ class Nvml:
         if not self.init() or not 0 <= index < len(self._devices):
             return None
         m = self._module
+        assert m is not None  # init() succeeded
         device = self._devices[index]
         try:
             memory = m.nvmlDeviceGetMemoryInfo(device.handle)
@@ -168,7 +170,9 @@ class Nvml:
 
     def _processes(self, handle: Any) -> tuple[ProcessMemory, ...] | None:
         try:
-            infos = self._module.nvmlDeviceGetComputeRunningProcesses(handle)
+            module = self._module
+            assert module is not None
+            infos = module.nvmlDeviceGetComputeRunningProcesses(handle)
         except Exception:
             return None
         result = []

@@ -28,11 +28,13 @@ def text_of(content: Any) -> str:
 def canonical_json(value: Any) -> str:
     """Arguments as canonical JSON text (sorted keys, no spaces), so equal calls compare equal."""
     if isinstance(value, str):
+        original: str = value
         try:
-            value = json.loads(value)
+            value = json.loads(original)
         except ValueError:
-            return value
+            return original
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+        text: str = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+        return text
     except (TypeError, ValueError):
         return str(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..records import TurnRequest, TurnResponse
+from ..records import Operation, TurnRequest, TurnResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Route:
     """Which API an SDK request goes to; `None` from `route()` means: not an inference call, pass through."""
 
     api: str  # chat.completions | responses | embeddings | completions | messages | beta.messages
-    operation: str  # chat | embeddings | text_completion
+    operation: Operation
 
 
 class StreamAccumulator(Protocol):

@@ -156,9 +156,9 @@ class InferenceTelemetry:
         cost = record.cost
         if cost is not None:
             m.operation_cost.record(cost.total, common, context=context)
-            for component, value in _cost_components(cost):
-                if value:
-                    m.cost.add(value, {**labels, n.COST_COMPONENT: component}, context=context)
+            for component, amount in _cost_components(cost):
+                if amount:
+                    m.cost.add(amount, {**labels, n.COST_COMPONENT: component}, context=context)
         elif record.unpriced:
             m.unpriced.add(1, base)
         if record.gpu is not None and record.gpu.vram_time_gib_s:

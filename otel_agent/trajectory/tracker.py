@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -341,7 +341,7 @@ class TrajectoryTracker:
         new_tier, old_tier = self._tier(provider, model), self._tier(provider, previous)
         if new_tier is None or old_tier is None or new_tier == old_tier:
             return None
-        direction = "up" if new_tier > old_tier else "down"
+        direction: Literal["up", "down"] = "up" if new_tier > old_tier else "down"
         detail = None
         if pending is not None and pending[0] == model:
             reason, detail = "explicit", pending[1]

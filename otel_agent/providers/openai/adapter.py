@@ -22,7 +22,8 @@ class OpenAIAdapter:
     def route(self, options: Any) -> Route | None:
         if getattr(options, "method", "").lower() != "post":
             return None
-        return _ROUTES.get(getattr(options, "url", None))
+        url = getattr(options, "url", None)
+        return _ROUTES.get(url) if isinstance(url, str) else None
 
     def prepare_options(self, options: Any, suppress_native_spans: bool) -> Any:
         return options
@@ -33,7 +34,7 @@ class OpenAIAdapter:
         request = TurnRequest(
             provider=self.provider,
             operation=route.operation,
-            model=as_str(body.get("model")),  # type: ignore[arg-type]
+            model=as_str(body.get("model")),
             server_address=address,
             server_port=port,
             stream=stream,
