@@ -7,17 +7,25 @@ It also publishes list prices as the `otel_agent.model.list_price` gauge, once p
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from ..config import Options
 from ..gpu.local_endpoint import is_local_endpoint
 from ..records import CostBreakdown, TurnRecord, Usage
+from ..redaction import redact
 from .gpu_hour import GpuHourPrices, gpu_hour_cost
-from .overrides import load_overrides
+from .overrides import PriceOverridesError, load_overrides
 from .pricing import Pricer
 
 _EMPTY = Usage()
+log = logging.getLogger("otel_agent.cost")
+
+
+def _warn_prices(error: PriceOverridesError) -> None:
+    text = redact(str(error))
+    log.warning("otel-agent: ignoring user prices: %s", text if len(text) <= 300 else text[:297] + "...")
 
 
 class CostModel:
@@ -31,10 +39,9 @@ class CostModel:
 
     @classmethod
     def from_options(cls, options: Options, instruments: Any = None) -> CostModel:
-        overrides = load_overrides(options.prices_file)
-        gpu_prices = GpuHourPrices.from_env(overrides)
-        if options.gpu_hourly_price is not None:
-            gpu_prices = GpuHourPrices(default=options.gpu_hourly_price, overrides=overrides)
+        # a bad source or entry is one warning line and is dropped; the bundled prices stay on either way
+        overrides = load_overrides(options.prices_file, on_error=_warn_prices)
+        gpu_prices = GpuHourPrices(default=options.gpu_hourly_price, overrides=overrides)  # validated in config
         return cls(Pricer(overrides), gpu_prices, instruments)
 
     def price(self, record: TurnRecord) -> tuple[CostBreakdown | None, bool]:

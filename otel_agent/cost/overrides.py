@@ -23,7 +23,10 @@ Two sources, same shape, USD per million tokens unless ``currency`` says otherwi
 
 Matching: exact names first, then globs in the order written; entries from ``OTEL_AGENT_PRICES`` come before those
 of the file, so the variable wins where both name a model. A bad file or variable raises `PriceOverridesError`
-with a one-line message that says where and what.
+with a one-line message that says where and what; with ``on_error`` (what `CostModel` uses) each problem is handed
+to it instead and only what is bad is dropped: a bad entry loses that entry, an unreadable source that source.
+A prices file is read only when it is a regular file of at most `MAX_FILE_BYTES` (``/dev/zero`` or a FIFO is
+refused, never read).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -44,6 +48,7 @@ PRICES_ENV = "OTEL_AGENT_PRICES"
 _RATE_KEYS = ("input", "output", "cache_read", "cache_write", "reasoning")
 _ALL_KEYS = (*_RATE_KEYS, "gpu_hour", "provider", "currency")
 _GLOB_CHARS = frozenset("*?[")
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 class PriceOverridesError(ValueError):
@@ -98,28 +103,59 @@ class PriceOverrides:
 
 
 def load_overrides(
-    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    on_error: Callable[[PriceOverridesError], None] | None = None,
 ) -> PriceOverrides:
     """Load user prices from `path` (default ``OTEL_AGENT_PRICES_FILE``) and ``OTEL_AGENT_PRICES``.
 
-    Returns an empty `PriceOverrides` when neither is set. Raises `PriceOverridesError` on a bad source.
+    Returns an empty `PriceOverrides` when neither is set. Raises `PriceOverridesError` on a bad source, unless
+    `on_error` is given: then each problem goes to it and the rest of the prices are kept.
     """
     env = os.environ if environ is None else environ
     entries: list[PriceOverride] = []
     variable = env.get(PRICES_ENV, "").strip()
-    if variable:
-        entries.extend(parse_overrides(_parse_json(variable, PRICES_ENV), PRICES_ENV))
     file = path if path is not None else (env.get(PRICES_FILE_ENV, "").strip() or None)
+    sources: list[tuple[str, Callable[[], Any]]] = []
+    if variable:
+        sources.append((PRICES_ENV, lambda: _parse_json(variable, PRICES_ENV)))
     if file is not None:
-        entries.extend(parse_overrides(_read_file(Path(file)), str(file)))
+        sources.append((str(file), lambda: _read_file(Path(file))))
+    for origin, read in sources:
+        try:
+            data = read()
+        except PriceOverridesError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+            continue
+        entries.extend(parse_overrides(data, origin, on_error=on_error))
     return PriceOverrides(tuple(entries))
 
 
-def parse_overrides(data: Any, origin: str) -> list[PriceOverride]:
-    """Validate already-decoded prices (a mapping of model name or glob to its prices)."""
+def parse_overrides(
+    data: Any, origin: str, *, on_error: Callable[[PriceOverridesError], None] | None = None
+) -> list[PriceOverride]:
+    """Validate already-decoded prices (a mapping of model name or glob to its prices).
+
+    Raises on the first bad entry, unless `on_error` is given: then each bad entry goes to it and is dropped.
+    """
     if not isinstance(data, Mapping):
-        raise PriceOverridesError(f"{origin}: expected a mapping of model name to prices, got {type(data).__name__}")
-    return [_parse_entry(str(pattern), spec, origin) for pattern, spec in data.items()]
+        error = PriceOverridesError(f"{origin}: expected a mapping of model name to prices, got {type(data).__name__}")
+        if on_error is None:
+            raise error
+        on_error(error)
+        return []
+    parsed: list[PriceOverride] = []
+    for pattern, spec in data.items():
+        try:
+            parsed.append(_parse_entry(str(pattern), spec, origin))
+        except PriceOverridesError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+    return parsed
 
 
 def _parse_entry(pattern: str, spec: Any, origin: str) -> PriceOverride:
@@ -180,13 +216,12 @@ def _parse_json(text: str, origin: str) -> Any:
         raise PriceOverridesError(
             f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise PriceOverridesError(f"{origin}: not valid JSON (nested too deeply)") from None
 
 
 def _read_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PriceOverridesError(f"{path}: cannot read prices file ({exc.strerror or exc})") from None
+    text = _read_bounded(path)
     if path.suffix.lower() not in {".yaml", ".yml"}:
         return _parse_json(text, str(path))
     try:
@@ -202,3 +237,27 @@ def _read_file(path: Path) -> Any:
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or type(exc).__name__
         raise PriceOverridesError(f"{path}: not valid YAML ({problem}{at})") from None
+    except RecursionError:
+        raise PriceOverridesError(f"{path}: not valid YAML (nested too deeply)") from None
+
+
+def _read_bounded(path: Path) -> str:
+    """The file's text, read only when it is a regular file of at most `MAX_FILE_BYTES` (never blocks on a FIFO,
+    never reads a device such as ``/dev/zero``)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise PriceOverridesError(f"{path}: not a regular file; prices are read from a YAML or JSON file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise PriceOverridesError(f"{path}: prices file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise PriceOverridesError(f"{path}: cannot read prices file ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise PriceOverridesError(f"{path}: prices file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PriceOverridesError(f"{path}: prices file is not UTF-8 text") from None

@@ -80,7 +80,7 @@ class TrajectoryTracker:
         memory_turns: int,
         max_runs: int,
         stagnation_window: int,
-        tiers: dict[str, int],
+        tiers: dict[str, float],
         list_price: Callable[[str, str], float | None] | None = None,
     ) -> None:
         self.telemetry = telemetry
