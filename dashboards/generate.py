@@ -1300,7 +1300,8 @@ def cost_drift() -> Board:
                     P(
                         "bars",
                         "Spend by component",
-                        "Spend in USD per hour by component: input, output, reasoning, cache_read, cache_write, gpu.",
+                        "Spend in USD per hour by component: input, output, reasoning, cache_read, cache_write, gpu, "
+                        "unattributed (a cost the provider reported, without a breakdown).",
                         USD,
                         [
                             Q(

@@ -39,13 +39,18 @@ def _already_hooked(owner: Any, name: str) -> bool:
 
 def _hook_clients(module: str, adapter: Any) -> None:
     hook = RequestHook(adapter, runtime.current_pipeline)
-    for cls_name, wrapper in (("SyncAPIClient", hook.sync), ("AsyncAPIClient", hook.async_)):
+    for cls_name, method, wrapper in (
+        ("SyncAPIClient", "request", hook.sync),
+        ("AsyncAPIClient", "request", hook.async_),
+        ("SyncAPIClient", "_process_response", RequestHook.process_sync),
+        ("AsyncAPIClient", "_process_response", RequestHook.process_async),
+    ):
         base = __import__(f"{module}._base_client", fromlist=[cls_name])
         owner = getattr(base, cls_name)
-        if _already_hooked(owner, "request"):
+        if not hasattr(owner, method) or _already_hooked(owner, method):
             continue
         setattr(getattr(wrapper, "__func__", wrapper), _MARK, True)
-        wrap_function_wrapper(owner, "request", wrapper)
+        wrap_function_wrapper(owner, method, wrapper)
 
 
 def _is_ours(func: Any) -> bool:
@@ -70,7 +75,8 @@ def _remove_hook(owner: Any, name: str) -> None:
 def _unhook_clients(module: str) -> None:
     base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
     for cls_name in ("SyncAPIClient", "AsyncAPIClient"):
-        _remove_hook(getattr(base, cls_name), "request")
+        for method in ("request", "_process_response"):
+            _remove_hook(getattr(base, cls_name), method)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]

@@ -110,6 +110,10 @@ class TurnResponse:
     refusal: str | None = None
     has_thinking: bool = False
     raw_output: Any = None  # the response's own output objects, read only when content capture is on
+    reported_cost: float | None = None  # a cost the provider itself reported (OpenRouter usage.cost, a proxy header)
+    service_tier: str | None = None  # openai.response.service_tier
+    system_fingerprint: str | None = None  # openai.response.system_fingerprint
+    embedding_dimensions: int | None = None  # gen_ai.embeddings.dimension.count
 
 
 StreamEnd = Literal["completed", "closed_early", "cancelled", "error", "garbage_collected"]
@@ -135,8 +139,14 @@ class CostBreakdown:
     cache_read: float = 0.0
     cache_write: float = 0.0
     gpu: float = 0.0
-    source: Literal["provider", "local"] = "provider"  # gen_ai.usage.cost.source
-    price_source: str = "genai-prices"  # genai-prices | user | gpu-hour
+    source: Literal["provider", "local"] = "local"  # gen_ai.usage.cost.source: who computed the amount
+    price_source: str = "genai-prices"  # genai-prices | user | gpu-hour | provider
+
+    @property
+    def unattributed(self) -> float:
+        """The part of `total` no component explains: a provider-reported cost comes without a breakdown."""
+        parts = self.input + self.output + self.reasoning + self.cache_read + self.cache_write + self.gpu
+        return max(self.total - parts, 0.0)
 
 
 @dataclass(slots=True)

@@ -92,7 +92,7 @@ def test_openai_gpt_4o_with_cached_input(pricer: Pricer) -> None:
         total=0.040,
     )
     assert result.cost is not None
-    assert (result.cost.source, result.cost.price_source, result.cost.currency) == ("provider", "genai-prices", "USD")
+    assert (result.cost.source, result.cost.price_source, result.cost.currency) == ("local", "genai-prices", "USD")
     assert result.matched_model == "gpt-4o"
     assert result.cost.total == pytest.approx(_genai_total("gpt-4o", "openai", usage))
 

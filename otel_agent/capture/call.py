@@ -43,13 +43,25 @@ def _record_exception(span: Any, error: BaseException) -> None:
 class InferenceCall:
     """Created when the SDK call starts; `finish` may be called from any ending path, and acts once."""
 
-    __slots__ = ("_pipeline", "request", "_span", "_start_ns", "_mono_ns", "_turn", "_gpu_token", "_done", "_token")
+    __slots__ = (
+        "_pipeline",
+        "request",
+        "_span",
+        "_start_ns",
+        "_mono_ns",
+        "_turn",
+        "_gpu_token",
+        "_done",
+        "_token",
+        "header_cost",
+    )
 
     def __init__(self, pipeline: Pipeline, request: TurnRequest) -> None:
         self._pipeline = pipeline
         self.request = request
         self._done = False
         self._token: Any = None
+        self.header_cost: float | None = None  # a cost the HTTP response's headers reported (a LiteLLM proxy)
         self._start_ns = time.time_ns()
         self._mono_ns = time.monotonic_ns()
         self._turn = pipeline.begin_turn(request, self._start_ns)
@@ -82,6 +94,8 @@ class InferenceCall:
         if self._done:
             return
         self._done = True
+        if response is not None and response.reported_cost is None and self.header_cost is not None:
+            response.reported_cost = self.header_cost
         end_ns = self._start_ns + (time.monotonic_ns() - self._mono_ns)
         record = TurnRecord(
             request=self.request,

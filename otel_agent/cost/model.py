@@ -1,6 +1,8 @@
 """The pipeline's cost stage: token prices for API models, GPU-hour prices for self-hosted ones.
 
-Order per call: a user price (file / variable) -> GPU time, when the call went to a local endpoint and a GPU-hour
+Order per call: a cost the provider reported in the response (OpenRouter's ``usage.cost``, a LiteLLM proxy's
+``x-litellm-response-cost`` header), passed through unchanged with ``source=provider`` -> a user price (file /
+variable) -> GPU time, when the call went to a local endpoint and a GPU-hour
 price is configured -> genai-prices' bundled data -> unpriced (no guess, one log line per model, a counter).
 It also publishes list prices as the `otel_agent.model.list_price` gauge, once per model.
 """
@@ -17,7 +19,7 @@ from ..records import CostBreakdown, TurnRecord, Usage
 from ..redaction import redact
 from .gpu_hour import GpuHourPrices, gpu_hour_cost
 from .overrides import PriceOverridesError, load_overrides
-from .pricing import Pricer
+from .pricing import UNKNOWN_MODEL, Pricer, PriceResult
 
 _EMPTY = Usage()
 log = logging.getLogger("otel_agent.cost")
@@ -26,6 +28,11 @@ log = logging.getLogger("otel_agent.cost")
 def _warn_prices(error: PriceOverridesError) -> None:
     text = redact(str(error))
     log.warning("otel-agent: ignoring user prices: %s", text if len(text) <= 300 else text[:297] + "...")
+
+
+def provider_reported(amount: float, currency: str = "USD") -> CostBreakdown:
+    """A cost the provider reported for the call, unchanged: `gen_ai.usage.cost.source=provider`, no breakdown."""
+    return CostBreakdown(total=amount, currency=currency, source="provider", price_source="provider")
 
 
 class CostModel:
@@ -46,11 +53,14 @@ class CostModel:
 
     def price(self, record: TurnRecord) -> tuple[CostBreakdown | None, bool]:
         request = record.request
+        reported = record.response.reported_cost if record.response is not None else None
+        if reported is not None:  # the provider said what the call cost: passed through, never re-computed
+            return provider_reported(reported), False
         model = request.model or record.model
         usage = record.usage or _EMPTY
         if model:
             self._publish_list_price(request.provider, model, request.server_address)
-        result = self._pricer.price(request.provider, model, usage, server_address=request.server_address)
+        result = self._price_by_models(request.provider, request.model, record.model, usage, request.server_address)
         if result.cost is not None and result.cost.price_source == "user":
             return result.cost, False
         if is_local_endpoint(request.server_address):
@@ -63,6 +73,23 @@ class CostModel:
         if record.usage is None and record.error_type is not None:
             return None, False  # a failed call with no usage costs nothing we can know; not "unpriced"
         return None, True
+
+    def _price_by_models(
+        self,
+        provider: str,
+        request_model: str | None,
+        response_model: str | None,
+        usage: Usage,
+        server_address: str | None,
+    ) -> PriceResult:
+        """The request model's price; when no price is known for it, the response model's (an Azure deployment name
+        is the request model, the model that served it comes back in the response). Never a guess beyond those two."""
+        result = self._pricer.price(provider, request_model or response_model, usage, server_address=server_address)
+        if result.reason == UNKNOWN_MODEL and request_model and response_model and response_model != request_model:
+            by_response = self._pricer.price(provider, response_model, usage, server_address=server_address)
+            if by_response.cost is not None:
+                return by_response
+        return result
 
     def list_price(self, provider: str, model: str) -> float | None:
         """Blended list price per million tokens (used to rank model tiers when none are configured)."""

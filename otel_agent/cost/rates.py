@@ -57,7 +57,7 @@ def cost_of(
     rates: TokenRates,
     *,
     price_source: str,
-    source: Literal["provider", "local"] = "provider",
+    source: Literal["provider", "local"] = "local",
 ) -> CostBreakdown:
     """Price `usage` at `rates`; the components add up to ``total``."""
     output_tokens = usage.output_tokens or 0

@@ -8,7 +8,16 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from ..records import CostBreakdown, GpuUsage, RequestParams, TurnAnnotations, TurnRecord, TurnRequest, Usage
+from ..records import (
+    CostBreakdown,
+    GpuUsage,
+    RequestParams,
+    TurnAnnotations,
+    TurnRecord,
+    TurnRequest,
+    TurnResponse,
+    Usage,
+)
 from . import names as n
 from .content import ContentMode, to_json
 from .instruments import Instruments
@@ -72,6 +81,7 @@ class InferenceTelemetry:
                 attributes[g.response_model] = response.model
             if response.finish_reasons:
                 attributes[g.response_finish_reasons] = list(response.finish_reasons)
+            _add_response_details(attributes, response)
             if self._content.on_span and response.raw_output is not None:
                 attributes[g.output_messages] = to_json(response.raw_output, self._max_chars)
         usage = record.usage
@@ -84,7 +94,7 @@ class InferenceTelemetry:
         if stream is not None:
             attributes[n.RESPONSE_CHUNKS] = stream.chunks
             if stream.time_to_first_chunk_s is not None:
-                attributes[n.RESPONSE_TIME_TO_FIRST_CHUNK] = stream.time_to_first_chunk_s
+                attributes[g.time_to_first_chunk] = stream.time_to_first_chunk_s
             if stream.end:
                 attributes[n.STREAM_END] = stream.end
         if record.cost is not None:
@@ -216,6 +226,15 @@ def _add_params(attributes: dict[str, Any], g: n.GenAINames, params: RequestPara
         attributes[n.REQUEST_THINKING_BUDGET] = params.thinking_budget_tokens
 
 
+def _add_response_details(attributes: dict[str, Any], response: TurnResponse) -> None:
+    if response.service_tier:
+        attributes[n.OPENAI_RESPONSE_SERVICE_TIER] = response.service_tier
+    if response.system_fingerprint:
+        attributes[n.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = response.system_fingerprint
+    if response.embedding_dimensions:
+        attributes[n.EMBEDDINGS_DIMENSION_COUNT] = response.embedding_dimensions
+
+
 def _add_usage(attributes: dict[str, Any], g: n.GenAINames, usage: Usage) -> None:
     if usage.input_tokens is not None:
         attributes[g.usage_input] = usage.input_tokens
@@ -251,6 +270,7 @@ def _cost_components(cost: CostBreakdown) -> tuple[tuple[str, float], ...]:
         ("cache_read", cost.cache_read),
         ("cache_write", cost.cache_write),
         ("gpu", cost.gpu),
+        ("unattributed", cost.unattributed),  # a provider-reported total comes without a breakdown
     )
 
 

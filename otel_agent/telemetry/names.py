@@ -62,6 +62,8 @@ _GENAI: Final[dict[str, tuple[str, str]]] = {
     "cost_amount": ("gen_ai.usage.cost.amount", "gen_ai.usage.cost.amount"),
     "cost_currency": ("gen_ai.usage.cost.currency", "gen_ai.usage.cost.currency"),
     "cost_source": ("gen_ai.usage.cost.source", "gen_ai.usage.cost.source"),
+    # defined by the GenAI conventions after v1.41; ours until then
+    "time_to_first_chunk": ("otel_agent.response.time_to_first_chunk", "gen_ai.response.time_to_first_chunk"),
 }
 
 
@@ -108,6 +110,7 @@ class GenAINames:
     cost_amount: str
     cost_currency: str
     cost_source: str
+    time_to_first_chunk: str
     latest: bool
 
     @classmethod
@@ -127,12 +130,14 @@ def all_genai_names() -> set[str]:
 SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
+EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
 
 # --- our own attributes, only where no convention exists --------------------------------------------------------------
 # inference spans
 REQUEST_REASONING_EFFORT: Final = "otel_agent.request.reasoning_effort"
 REQUEST_THINKING_BUDGET: Final = "otel_agent.request.thinking_budget_tokens"
-RESPONSE_TIME_TO_FIRST_CHUNK: Final = "otel_agent.response.time_to_first_chunk"
 RESPONSE_CHUNKS: Final = "otel_agent.response.chunk_count"
 STREAM_END: Final = "otel_agent.stream.end"  # completed | closed_early | error | garbage_collected
 USAGE_MISSING: Final = "otel_agent.usage.missing"

@@ -476,6 +476,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+def lazy_json_response(body: Any, *, chunk_size: int = 64) -> httpx2.Response:
+    """A JSON response whose body arrives in network reads, unread until the client reads it (as on the wire)."""
+    data = json.dumps(body).encode()
+    pieces = [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)]
+    return httpx2.Response(200, headers={"content-type": "application/json"}, stream=_ByteStream(pieces))
+
+
 def sse_response(data: bytes, *, chunk_size: int | None = None) -> httpx2.Response:
     """An SSE response; `chunk_size` splits the bytes into several network reads (a real stream arrives in pieces)."""
     headers = {"content-type": "text/event-stream"}

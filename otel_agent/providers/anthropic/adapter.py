@@ -7,6 +7,7 @@ from typing import Any
 from ...records import TurnRequest, TurnResponse
 from .._read import as_str, server_of
 from ..base import Route, StreamAccumulator
+from ..identity import provider_of
 from . import messages
 
 _MESSAGES = Route("messages", "chat")
@@ -35,7 +36,7 @@ class AnthropicAdapter:
         address, port = server_of(client)
         msgs, system = messages.request_messages(body)
         return TurnRequest(
-            provider=self.provider,
+            provider=provider_of(client, address, self.provider),
             operation="chat",
             model=as_str(body.get("model")),
             server_address=address,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from ...records import RequestParams, TurnRequest, TurnResponse, Usage
-from .._read import as_int, as_str, get, server_of
+from .._read import as_cost, as_int, as_str, get, server_of
 from ..base import Route, StreamAccumulator
+from ..identity import provider_of
 from . import chat, responses
 
 _ROUTES = {
@@ -32,7 +34,7 @@ class OpenAIAdapter:
         body = options.json_data if isinstance(options.json_data, dict) else {}
         address, port = server_of(client)
         request = TurnRequest(
-            provider=self.provider,
+            provider=provider_of(client, address, self.provider),
             operation=route.operation,
             model=as_str(body.get("model")),
             server_address=address,
@@ -73,4 +75,24 @@ class OpenAIAdapter:
 def _embeddings_response(parsed: Any) -> TurnResponse:
     raw_usage = get(parsed, "usage")
     usage = Usage(input_tokens=as_int(get(raw_usage, "prompt_tokens"))) if raw_usage is not None else None
-    return TurnResponse(model=as_str(get(parsed, "model")), usage=usage)
+    return TurnResponse(
+        model=as_str(get(parsed, "model")),
+        usage=usage,
+        reported_cost=as_cost(get(raw_usage, "cost")),
+        embedding_dimensions=_dimensions(get(parsed, "data")),
+    )
+
+
+def _dimensions(data: Any) -> int | None:
+    """`gen_ai.embeddings.dimension.count`: the length of the first vector (a base64 vector: 4 bytes a float32)."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    vector = get(data[0], "embedding")
+    if isinstance(vector, (list, tuple)):
+        return len(vector) or None
+    if isinstance(vector, str):
+        try:
+            return len(base64.b64decode(vector, validate=True)) // 4 or None
+        except (ValueError, TypeError):
+            return None
+    return None

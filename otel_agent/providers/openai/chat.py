@@ -7,7 +7,7 @@ from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._messages import text_of
-from .._read import as_float, as_int, as_str, get
+from .._read import as_cost, as_float, as_int, as_int64, as_str, get
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -35,7 +35,7 @@ def request_params(body: dict[str, Any]) -> RequestParams:
         temperature=as_float(body.get("temperature")),
         top_p=as_float(body.get("top_p")),
         stop_sequences=(stop,) if isinstance(stop, str) else (tuple(stop) if isinstance(stop, list) else None),
-        seed=as_int(body.get("seed")),
+        seed=as_int64(body.get("seed")),
         frequency_penalty=as_float(body.get("frequency_penalty")),
         presence_penalty=as_float(body.get("presence_penalty")),
         choice_count=as_int(body.get("n")),
@@ -106,6 +106,9 @@ def response(parsed: Any) -> TurnResponse:
         tool_calls=tuple(calls),
         refusal=refusal,
         raw_output=outputs,
+        reported_cost=as_cost(get(get(parsed, "usage"), "cost")),
+        service_tier=as_str(get(parsed, "service_tier")),
+        system_fingerprint=as_str(get(parsed, "system_fingerprint")),
     )
     result.has_thinking = bool(result.usage and result.usage.reasoning_tokens)
     return result
@@ -114,11 +117,13 @@ def response(parsed: Any) -> TurnResponse:
 class ChatStreamAccumulator:
     """Keeps only what the record needs from each chunk: text pieces, tool-call pieces, finish reasons, usage."""
 
-    __slots__ = ("_id", "_model", "_text", "_finish", "_calls", "_usage", "_refusal")
+    __slots__ = ("_id", "_model", "_text", "_finish", "_calls", "_usage", "_refusal", "_tier", "_fingerprint")
 
     def __init__(self) -> None:
         self._id: str | None = None
         self._model: str | None = None
+        self._tier: Any = None
+        self._fingerprint: Any = None
         self._text: list[str] = []
         self._finish: dict[int, str] = {}
         self._calls: dict[tuple[int, int], list[Any]] = {}
@@ -129,6 +134,8 @@ class ChatStreamAccumulator:
         if self._id is None:
             self._id = get(chunk, "id")
             self._model = get(chunk, "model")
+        self._tier = get(chunk, "service_tier") or self._tier
+        self._fingerprint = get(chunk, "system_fingerprint") or self._fingerprint
         chunk_usage = get(chunk, "usage")
         if chunk_usage is not None:
             self._usage = chunk_usage
@@ -174,6 +181,9 @@ class ChatStreamAccumulator:
             text="".join(self._text),
             tool_calls=calls,
             refusal="".join(self._refusal) or None,
+            reported_cost=as_cost(get(self._usage, "cost")),
+            service_tier=as_str(self._tier),
+            system_fingerprint=as_str(self._fingerprint),
         )
         result.raw_output = [
             {

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._messages import text_of
-from .._read import as_float, as_int, as_str, get
+from .._read import as_cost, as_float, as_int, as_str, get
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -118,6 +118,8 @@ def response(parsed: Any) -> TurnResponse:
         tool_calls=tuple(calls),
         refusal=refusal,
         raw_output=get(parsed, "output"),
+        reported_cost=as_cost(get(get(parsed, "usage"), "cost")),
+        service_tier=as_str(get(parsed, "service_tier")),
     )
     result.has_thinking = has_reasoning or bool(result.usage and result.usage.reasoning_tokens)
     return result
