@@ -6,7 +6,7 @@ Two jobs, kept apart:
 * `redact(text)`: mask what looks like a credential (provider API keys, bearer tokens, cloud keys, ``key=value``
   secrets in URLs) wherever free text is recorded.
 * `error_label(text)`: a bounded, sanitised form for values that become metric labels or `error.type`
-  (low cardinality matters there): redacted, then only ``[A-Za-z0-9_.:-]``, at most `LABEL_MAX` characters;
+  (low cardinality matters there): only ``[A-Za-z0-9_.:<>-]``, at most `LABEL_MAX` characters;
   anything that does not fit (or looked like a secret) becomes ``_OTHER``.
 """
 
@@ -36,7 +36,7 @@ _SECRET = re.compile(
     r")",
     re.IGNORECASE,
 )
-_LABEL = re.compile(r"[A-Za-z0-9_.:\-]{1,%d}" % LABEL_MAX)
+_LABEL = re.compile(r"[A-Za-z0-9_.:<>\-]{1,%d}" % LABEL_MAX)
 
 
 def redact(text: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-import traceback
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ..records import StreamStats, TurnRecord, TurnRequest, TurnResponse
-from ..telemetry.content import redact
+from ..redaction import error_label, record_exception, redact_bounded
 from .safety import guarded, report_internal_error
 
 if TYPE_CHECKING:
@@ -19,25 +18,42 @@ if TYPE_CHECKING:
 
 def error_type_of(error: BaseException) -> str:
     """`error.type`: the HTTP status for API errors, else the provider's error type (an error event inside a 200
-    stream, e.g. `overloaded_error`), else the exception's class name."""
+    stream, e.g. `overloaded_error`), else the exception's class name. Always the sanitised label form: an error
+    event's type is the server's text and may echo the key."""
     status = getattr(error, "status_code", None)
-    if isinstance(status, int) and status >= 400:
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
         return str(status)
     body = getattr(error, "body", None)
     if isinstance(body, dict):
         inner = body.get("error")
         kind = inner.get("type") if isinstance(inner, dict) else body.get("type")
         if isinstance(kind, str) and kind and kind != "error":
-            return kind
-    return type(error).__qualname__
+            return error_label(kind)
+    return error_label(type(error).__qualname__)
 
 
-def _record_exception(span: Any, error: BaseException) -> None:
-    """The exception event, with API keys masked: an error body may echo the key (a gateway's 401)."""
-    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    span.record_exception(
-        error, attributes={"exception.message": redact(str(error)), "exception.stacktrace": redact(stack)}
-    )
+_ID_MAX = 256  # model names and ids become attributes, span names and metric labels: bounded
+
+
+def _clean(value: str | None) -> str | None:
+    """A model name or id as recorded: secrets masked, length bounded (it may be a label)."""
+    if not value:
+        return value
+    return redact_bounded(value, _ID_MAX)
+
+
+def scrub_request(request: TurnRequest) -> TurnRequest:
+    """Mask secrets in the request's model name and ids before anything (span, metrics, logs, trajectory) sees them."""
+    request.model = _clean(request.model)
+    request.conversation_id = _clean(request.conversation_id)
+    return request
+
+
+def scrub_response(response: TurnResponse | None) -> TurnResponse | None:
+    if response is not None:
+        response.model = _clean(response.model)
+        response.id = _clean(response.id)
+    return response
 
 
 class InferenceCall:
@@ -64,6 +80,7 @@ class InferenceCall:
         self.header_cost: float | None = None  # a cost the HTTP response's headers reported (a LiteLLM proxy)
         self._start_ns = time.time_ns()
         self._mono_ns = time.monotonic_ns()
+        guarded(scrub_request, request)
         self._turn = pipeline.begin_turn(request, self._start_ns)
         parent = self._turn.parent_context if self._turn is not None else None
         self._span = pipeline.telemetry.start(request, parent, self._start_ns)
@@ -94,6 +111,7 @@ class InferenceCall:
         if self._done:
             return
         self._done = True
+        guarded(scrub_response, response)
         if response is not None and response.reported_cost is None and self.header_cost is not None:
             response.reported_cost = self.header_cost
         end_ns = self._start_ns + (time.monotonic_ns() - self._mono_ns)
@@ -106,7 +124,7 @@ class InferenceCall:
             stream=stream,
         )
         if error is not None:
-            guarded(_record_exception, self._span, error)
+            guarded(record_exception, self._span, error)
         try:
             self._pipeline.complete(self._span, record, self._turn, self._gpu_token)
         except Exception:

@@ -31,10 +31,10 @@ def canonical_json(value: Any) -> str:
         original: str = value
         try:
             value = json.loads(original)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             return original
     try:
         text: str = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
         return text
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return str(value)

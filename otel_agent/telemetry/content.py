@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import json
 import os
-import re
 from typing import Any
+
+from ..redaction import redact
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
@@ -47,22 +48,12 @@ def content_mode_from_env() -> ContentMode:
         return ContentMode.NO_CONTENT
 
 
-# Secrets that could sit inside captured text: API keys and bearer tokens are masked before anything is recorded.
-_SECRET_PATTERNS = re.compile(
-    r"(sk-(?:ant-)?[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,}|AKIA[0-9A-Z]{16}|xox[baprs]-[A-Za-z0-9\-]{8,})"
-)
-
-
-def redact(text: str) -> str:
-    return _SECRET_PATTERNS.sub("[REDACTED]", text)
-
-
 def to_json(value: Any, max_chars: int) -> str:
     """Serialise captured content as JSON, secrets masked, cut at `max_chars` (marked as cut)."""
     try:
         text = json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        text = json.dumps(str(value))
+    except (TypeError, ValueError, RecursionError):  # RecursionError: content nested deeper than json can go
+        text = json.dumps(_safe_str(value))
     text = redact(text)
     if len(text) > max_chars:
         return text[: max(max_chars - 14, 0)] + "...[truncated]"
@@ -72,5 +63,17 @@ def to_json(value: Any, max_chars: int) -> str:
 def _plain(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    return str(value)
+        try:
+            # warnings=False: a model the SDK built without validation (a malformed payload) would otherwise emit
+            # pydantic's serialization UserWarnings into the host
+            return dump(mode="json", exclude_none=True, warnings=False)
+        except TypeError:  # a model_dump that is not pydantic's: its text is enough
+            return _safe_str(value)
+    return _safe_str(value)
+
+
+def _safe_str(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"

@@ -18,6 +18,7 @@ from ..records import (
     TurnResponse,
     Usage,
 )
+from ..redaction import error_label
 from . import names as n
 from .content import ContentMode, to_json
 from .instruments import Instruments
@@ -117,8 +118,8 @@ class InferenceTelemetry:
                     event[n.ESCALATION_DETAIL] = esc.detail
                 span.add_event(n.ESCALATION_EVENT, event)
         if record.error_type is not None:
-            attributes[n.ERROR_TYPE] = record.error_type
-            span.set_status(Status(StatusCode.ERROR, record.error_type))
+            attributes[n.ERROR_TYPE] = error_label(record.error_type)
+            span.set_status(Status(StatusCode.ERROR, attributes[n.ERROR_TYPE]))
         span.set_attributes(attributes)
         span.end(end_time=record.end_ns)
         self._record_metrics(record, turn, span)
@@ -140,7 +141,7 @@ class InferenceTelemetry:
         if request.server_port:
             common[n.SERVER_PORT] = request.server_port
         if record.error_type:
-            common[n.ERROR_TYPE] = record.error_type
+            common[n.ERROR_TYPE] = error_label(record.error_type)
         context = trace.set_span_in_context(span)
         m.operation_duration.record(record.duration_s, common, context=context)
         if record.stream is not None and record.stream.time_to_first_chunk_s is not None:

@@ -8,6 +8,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from ..redaction import error_label, record_exception, redact_bounded
 from . import names as n
 from .content import ContentMode, to_json
 from .instruments import Instruments
@@ -93,9 +94,9 @@ class RunTelemetry:
                 attrs[n.RUN_SCORE_PER_USD] = run.score / stats.cost
         span = run.span
         if error is not None:
-            attrs[n.ERROR_TYPE] = type(error).__qualname__
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, type(error).__qualname__))
+            attrs[n.ERROR_TYPE] = error_label(type(error).__qualname__)
+            record_exception(span, error)
+            span.set_status(Status(StatusCode.ERROR, attrs[n.ERROR_TYPE]))
         elif run.success is False:
             span.set_status(Status(StatusCode.ERROR, "run failed"))
         span.set_attributes(attrs)
@@ -150,7 +151,7 @@ class RunTelemetry:
         if turn_index is not None:
             attrs[n.TOOL_TURN_INDEX] = turn_index
         if call_id:
-            attrs[g.tool_call_id] = call_id
+            attrs[g.tool_call_id] = redact_bounded(call_id, 256)  # the model's (or server's) text: may echo a key
         if agent_name:
             attrs[g.agent_name] = agent_name
         if arguments is not None and self._content.on_span:
@@ -181,8 +182,8 @@ class RunTelemetry:
         if result is not None and self._content.on_span:
             attrs[self._g.tool_result] = to_json(result, self._max_chars)
         if error is not None:
-            attrs[n.ERROR_TYPE] = type(error).__qualname__
-            span.record_exception(error)
+            attrs[n.ERROR_TYPE] = error_label(type(error).__qualname__)
+            record_exception(span, error)
         if failed:
             attrs.setdefault(n.ERROR_TYPE, "tool_error")
             span.set_status(Status(StatusCode.ERROR, attrs[n.ERROR_TYPE]))

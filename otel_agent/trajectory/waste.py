@@ -50,9 +50,9 @@ def canonical_arguments(arguments: str) -> str | None:
     """Canonical JSON of a tool call's arguments, or None when they do not parse."""
     try:
         value = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):  # RecursionError: arguments nested deeper than the parser goes
         return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def call_key(call: ToolCall) -> bytes:
