@@ -73,7 +73,8 @@ class TurnRequest:
     system: str | None = None
     messages: tuple[Message, ...] = ()
     tool_names: tuple[str, ...] | None = None  # tools offered to the model; None when none were declared
-    conversation_id: str | None = None
+    conversation_id: str | None = None  # the provider's or application's own conversation id, never invented
+    previous_response_id: str | None = None  # server-side state: the earlier response this request continues
     api: str = ""  # e.g. "chat.completions", "responses", "messages", "beta.messages"
     raw_messages: Any = None  # the request's own message objects, read only when content capture is on
 

@@ -118,7 +118,7 @@ class ToolCallScope:
             parent = None
             if self._run is None:
                 # no agent_run: the inferred run whose model requested this very call, if one did
-                self._run = self._tracker.run_requesting(self._key)
+                self._run = self._tracker.run_requesting(self._key, name)
                 if self._run is not None:
                     parent = trace.set_span_in_context(self._run.span)
             run = self._run

@@ -1,10 +1,8 @@
 """Follows agent runs turn by turn: assigns each inference call to a run, detects waste and escalation.
 
-Run inference (no `agent_run` around the calls): a request continues a run when it carries that run's last answer
-at the position where the run's previous request ended, and starts with the same first message. Both are looked up
-by a digest of one message each, so the cost per turn is O(new messages), not O(history): we scan the request
-backwards only to its latest assistant message. Tool-call ids (unique per answer) make concurrent look-alike runs
-distinct; two runs with byte-identical histories and no tool calls cannot be told apart and share a run.
+Run inference (no `agent_run` around the calls): which run a request continues is decided by `chaining` (server-side
+state, the verbatim answer, tool-call ids, the answer's words, the stable prefix), at O(new messages) per turn; which
+run a `@tool` call belongs to by `tool_owners`.
 """
 
 from __future__ import annotations
@@ -22,44 +20,17 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from ..capture.safety import guarded, report_internal_error
-from ..records import Escalation, Message, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
+from ..records import Escalation, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
 from ..telemetry.runs import RunTelemetry
+from . import chaining
+from .chaining import SCAN_LIMIT as _SCAN_LIMIT
+from .chaining import history as _history
 from .run import Run
-from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, call_key, digest, reads_as_error, remember_turn
-from .waste import canonical_arguments as _canonical
+from .tool_owners import ToolOwners
+from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, digest, reads_as_error, remember_turn
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
-
-_SCAN_LIMIT = 64  # messages scanned backwards for the latest assistant message
-_KEYS_PER_RUN = 4  # a retry re-sends an earlier prefix: keep the last few turns' keys
-_FIRST_ENDS = 2048  # characters read at each end of a long first message
-_TOOL_OWNERS = 4096  # requested tool calls remembered for `@tool` / MCP spans outside `agent_run`
-
-
-def _message_digest(text: str, calls: Any) -> bytes:
-    parts = [" ".join(text.split())]
-    for call in calls:
-        parts.append(f"{call.id or ''}\x01{call.name}\x01{_canonical(call.arguments) or call.arguments}")
-    return digest("\x02".join(parts))
-
-
-def _first_digest(messages: tuple[Message, ...]) -> bytes:
-    """The run's first message, read on every turn: by its length and both ends when long, so that a long first
-    message (a pasted document) does not make every turn cost O(its size)."""
-    if not messages:
-        return b""
-    text = messages[0].text
-    if len(text) > 2 * _FIRST_ENDS:
-        text = f"{len(text)}\x03{text[:_FIRST_ENDS]}\x03{text[-_FIRST_ENDS:]}"
-    return _message_digest(text, messages[0].tool_calls)
-
-
-def _history(messages: tuple[Message, ...]) -> tuple[Message, ...]:
-    """The conversation so far: without a trailing assistant message, which is a prefill the model continues."""
-    if messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
-        return messages[:-1]
-    return messages
 
 
 @dataclass(slots=True)
@@ -93,9 +64,9 @@ class TrajectoryTracker:
         self._list_price = list_price
         self._detectors: list[WasteDetector] = list(BUILTIN_DETECTORS)
         self._lock = threading.Lock()
-        self._index: dict[tuple[int, bytes, bytes], Run] = {}
+        self._chains = chaining.RunChainer()  # under self._lock
         self._inferred: OrderedDict[str, Run] = OrderedDict()
-        self._tool_owners: OrderedDict[bytes, str] = OrderedDict()  # call key -> id of the inferred run asking
+        self._tool_owners = ToolOwners()
         self._reaper: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -152,9 +123,7 @@ class TrajectoryTracker:
                 return
             run.ended = True
             run.end_reason = reason
-            for key in run.keys:
-                if self._index.get(key) is run:
-                    del self._index[key]
+            self._chains.forget(run)
             self._inferred.pop(run.id, None)
         self.telemetry.finish_run(run, end_ns, error)
 
@@ -170,6 +139,7 @@ class TrajectoryTracker:
                 request, start_ns
             )  # counted in flight under the lock, before the reaper can see it
             parent = trace.set_span_in_context(run.span)
+            self._tool_owners.turn_began(run)
         run.touch()
         new_results = self._new_tool_results(request)
         self._emit_inferred_tools(run, new_results, parent)
@@ -185,21 +155,13 @@ class TrajectoryTracker:
         return tuple(reversed(results))
 
     def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> Run:
-        messages = _history(request.messages)
-        first = _first_digest(messages)
-        start = max(len(messages) - _SCAN_LIMIT, 0)
-        for position in range(len(messages) - 1, start - 1, -1):
-            message = messages[position]
-            if message.role != "assistant":
-                continue
-            key = (position, _message_digest(message.text, message.tool_calls), first)
-            with self._lock:
-                run = self._index.get(key)
-                if run is not None and not run.ended:
-                    self._inferred.move_to_end(run.id)
-                    run.in_flight += 1
-                    return run
-            break
+        probe = chaining.probe(request)
+        with self._lock:
+            run = self._chains.find(probe)
+            if run is not None:
+                self._inferred.move_to_end(run.id)
+                run.in_flight += 1
+                return run
         return self._start_inferred(start_ns)
 
     def _start_inferred(self, start_ns: int | None = None) -> Run:
@@ -283,39 +245,18 @@ class TrajectoryTracker:
             stagnating=stagnating,
         )
 
-    def run_requesting(self, call_key: bytes) -> Run | None:
-        """The open inferred run whose latest request for this tool call (name and arguments) is unanswered."""
-        with self._lock:
-            run = self._inferred.get(self._tool_owners.get(call_key, ""))
-            if run is None or run.ended:
-                return None
-        if any(key == call_key for key, _name in list(run.memory.pending_calls.values())):
-            return run
-        return None
+    def run_requesting(self, call_key: bytes, name: str | None = None) -> Run | None:
+        """The open inferred run that asked for this tool call: see `tool_owners`."""
+        return self._tool_owners.owner(call_key, name)
 
     def _register(self, run: Run, record: TurnRecord) -> None:
-        if not run.inferred or record.response is None:
+        if not run.inferred:
             return
-        response = record.response
-        if response.tool_calls:
-            with self._lock:
-                for tool_call in response.tool_calls:
-                    owner = call_key(tool_call)
-                    self._tool_owners[owner] = run.id
-                    self._tool_owners.move_to_end(owner)
-                while len(self._tool_owners) > _TOOL_OWNERS:
-                    self._tool_owners.popitem(last=False)
-        history = _history(record.request.messages)
-        key = (len(history), _message_digest(response.text, response.tool_calls), _first_digest(history))
+        if record.response is not None and record.response.tool_calls:
+            self._tool_owners.asked(run, record.response.tool_calls)
         with self._lock:
-            if run.ended:
-                return
-            self._index[key] = run
-            run.keys.append(key)
-            while len(run.keys) > _KEYS_PER_RUN:
-                old = run.keys.pop(0)
-                if self._index.get(old) is run:
-                    del self._index[old]
+            if not run.ended:
+                self._chains.register(run, record)
 
     # -- escalation --------------------------------------------------------------------------------------------------
     def _tier(self, provider: str, model: str) -> float | None:

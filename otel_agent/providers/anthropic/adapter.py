@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...records import TurnRequest, TurnResponse
-from .._read import as_str, server_of
+from .._read import as_str, get, server_of
 from ..base import Route, StreamAccumulator
 from ..identity import provider_of
 from . import messages
@@ -48,6 +48,7 @@ class AnthropicAdapter:
             tool_names=messages.tool_names(body.get("tools")),
             api=route.api,
             raw_messages=body.get("messages"),
+            previous_response_id=_previous_message_id(body.get("thread")),
         )
 
     def response(self, route: Route, parsed: Any) -> TurnResponse:
@@ -55,6 +56,14 @@ class AnthropicAdapter:
 
     def accumulator(self, route: Route) -> StreamAccumulator:
         return messages.MessagesStreamAccumulator()
+
+
+def _previous_message_id(thread: Any) -> str | None:
+    """Server-held state (`beta.messages.tool_runner`, threads): `{"type": "continue", "previous_message_id": ...}`
+    names the response this request continues; only the new turn's messages are sent."""
+    if get(thread, "type") != "continue":
+        return None
+    return as_str(get(thread, "previous_message_id"))
 
 
 def _is_beta(options: Any) -> bool:

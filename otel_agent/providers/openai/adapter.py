@@ -54,6 +54,7 @@ class OpenAIAdapter:
             request.raw_messages = body.get("input")
             conversation = body.get("conversation")
             request.conversation_id = as_str(conversation) or as_str(get(conversation, "id"))
+            request.previous_response_id = as_str(body.get("previous_response_id"))
         else:
             fmt = as_str(body.get("encoding_format"))
             request.params = RequestParams(encoding_formats=(fmt,) if fmt else None)

@@ -1,0 +1,64 @@
+"""Which inferred run a `@tool` or MCP call outside `agent_run` belongs to.
+
+The run whose turn the calling task or thread began last (a context variable set when the turn begins) owns the tool
+when its model asked for that call, by name and canonical arguments, or failing that for a call of that name. Only
+when the task's context names no such run (the tool runs on another thread or task than the model call) is the call
+looked up across runs by name and arguments, and then only when exactly one open run is waiting for it: concurrent
+runs asking for the same call leave the tool span without a run rather than under another task's run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import OrderedDict
+
+from ..records import ToolCall
+from .run import Run
+from .waste import call_key
+
+_LIMIT = 4096  # requested tool calls remembered
+_RUNS_PER_CALL = 16  # runs remembered as asking for one call
+
+_asking: contextvars.ContextVar[Run | None] = contextvars.ContextVar("otel_agent_inferred_run", default=None)
+
+
+def _pending(run: Run, key: bytes | None, name: str | None) -> bool:
+    calls = list(run.memory.pending_calls.values())
+    if key is not None and any(pending_key == key for pending_key, _ in calls):
+        return True
+    return name is not None and any(pending_name == name for _, pending_name in calls)
+
+
+class ToolOwners:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._asked: OrderedDict[bytes, list[Run]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._asked)
+
+    @staticmethod
+    def turn_began(run: Run) -> None:
+        """Called in the task or thread making the model call: its tools that follow belong to this run."""
+        _asking.set(run)
+
+    def asked(self, run: Run, calls: tuple[ToolCall, ...]) -> None:
+        with self._lock:
+            for call in calls:
+                key = call_key(call)
+                runs = self._asked.pop(key, [])
+                runs = [r for r in runs if r is not run and not r.ended][-(_RUNS_PER_CALL - 1) :]
+                runs.append(run)
+                self._asked[key] = runs
+            while len(self._asked) > _LIMIT:
+                self._asked.popitem(last=False)
+
+    def owner(self, key: bytes, name: str | None = None) -> Run | None:
+        mine = _asking.get()
+        if mine is not None and not mine.ended and _pending(mine, key, name):
+            return mine
+        with self._lock:
+            runs = [run for run in self._asked.get(key, ()) if not run.ended]
+        waiting = [run for run in runs if _pending(run, key, None)]
+        return waiting[0] if len(waiting) == 1 else None
