@@ -3,8 +3,10 @@
 The run whose turn the calling task or thread began last (a context variable set when the turn begins) owns the tool
 when its model asked for that call, by name and canonical arguments, or failing that for a call of that name. Only
 when the task's context names no such run (the tool runs on another thread or task than the model call) is the call
-looked up across runs by name and arguments, and then only when exactly one open run is waiting for it: concurrent
-runs asking for the same call leave the tool span without a run rather than under another task's run.
+looked up across runs by name and arguments, and then only when exactly one open run is waiting for it; when no run
+asked for it in a structured call (the ReAct text protocol, a tool the agent's code calls itself), the task's run
+owns it. Concurrent runs asking for the same call from another thread or task than the model call leave the tool span
+without a run rather than under another task's run.
 """
 
 from __future__ import annotations
@@ -61,4 +63,8 @@ class ToolOwners:
         with self._lock:
             runs = [run for run in self._asked.get(key, ()) if not run.ended]
         waiting = [run for run in runs if _pending(run, key, None)]
-        return waiting[0] if len(waiting) == 1 else None
+        if len(waiting) == 1:
+            return waiting[0]
+        if not waiting and mine is not None and not mine.ended:
+            return mine  # asked for in text (the ReAct protocol), or called by the agent's own code, after its turn
+        return None
