@@ -16,7 +16,16 @@ from .config import resolve_options
 
 log = logging.getLogger("otel_agent")
 
-__all__ = ["__version__", "instrument", "uninstrument", "is_instrumented", "agent_run", "tool", "current_run"]
+__all__ = [
+    "__version__",
+    "instrument",
+    "uninstrument",
+    "is_instrumented",
+    "agent_run",
+    "tool",
+    "current_run",
+    "session",
+]
 
 
 def instrument(*, tracer_provider: Any = None, meter_provider: Any = None, **options: Any) -> None:
@@ -63,7 +72,7 @@ def is_instrumented() -> bool:
 
 def __getattr__(name: str) -> Any:
     # The trajectory API loads on first use, keeping `import otel_agent` light.
-    if name in {"agent_run", "tool", "current_run"}:
+    if name in {"agent_run", "tool", "current_run", "session"}:
         from . import trajectory
 
         return getattr(trajectory, name)

@@ -215,6 +215,7 @@ class TurnAnnotations:
     model_tier: float | None = None
     escalation: Escalation | None = None
     stagnating: bool = False
+    group: dict[str, str] = field(default_factory=dict)  # the run's grouping ids (conversation, user, session, agent)
 
     @property
     def waste_reason(self) -> str | None:

@@ -106,6 +106,7 @@ class InferenceTelemetry:
             _add_gpu(attributes, record.gpu)
         if turn is not None:
             _add_turn(attributes, g, turn)
+            attributes.update(turn.group)
             if turn.escalation is not None:
                 esc = turn.escalation
                 event = {

@@ -128,6 +128,8 @@ def all_genai_names() -> set[str]:
 
 # --- conventions outside gen_ai -----------------------------------------------------------------------------------
 SERVER_ADDRESS: Final = "server.address"
+USER_ID: Final = "user.id"  # grouping ids: `agent_run(user_id=)`, `session(user_id=)`
+SESSION_ID: Final = "session.id"
 SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
 EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"

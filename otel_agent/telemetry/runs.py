@@ -60,7 +60,6 @@ class RunTelemetry:
         stats = run.stats
         attrs: dict[str, Any] = {
             n.RUN_ID: run.id,
-            g.agent_id: run.id,
             g.agent_turn_count: stats.turns,
             n.RUN_TURNS: stats.turns,
             n.RUN_WASTED_TURNS: stats.wasted_turns,
@@ -140,6 +139,7 @@ class RunTelemetry:
         arguments: Any = None,
         start_ns: int | None = None,
         agent_name: str | None = None,
+        group: dict[str, str] | None = None,
     ) -> Span:
         g = self._g
         attrs: dict[str, Any] = {
@@ -154,6 +154,8 @@ class RunTelemetry:
             attrs[g.tool_call_id] = redact_bounded(call_id, 256)  # the model's (or server's) text: may echo a key
         if agent_name:
             attrs[g.agent_name] = agent_name
+        if group:
+            attrs.update(group)
         if arguments is not None and self._content.on_span:
             attrs[g.tool_arguments] = to_json(arguments, self._max_chars)
         return self._tracer.start_span(

@@ -1,6 +1,7 @@
 """Agent runs, turns and tools: waste and escalation detection."""
 
 from .api import agent_run, current_run, register_detector, tool
+from .grouping import session
 from .run import Run, RunStats
 from .waste import WASTE_REASONS, RunMemory, TurnView, WasteDetector
 
@@ -9,6 +10,7 @@ __all__ = [
     "current_run",
     "register_detector",
     "tool",
+    "session",
     "Run",
     "RunStats",
     "WASTE_REASONS",

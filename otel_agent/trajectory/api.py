@@ -14,6 +14,7 @@ from opentelemetry import trace
 
 from .. import runtime
 from ..capture.safety import guarded, report_internal_error
+from . import grouping
 from .run import Run
 from .waste import WasteDetector, digest
 
@@ -45,15 +46,30 @@ class agent_run:
     Without `otel_agent.instrument()` it yields a Run that records nothing, so agent code never depends on it.
     """
 
-    def __init__(self, name: str, **attributes: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        conversation_id: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        **attributes: Any,
+    ) -> None:
+        """`conversation_id`, `user_id`, `session_id` (else the enclosing `session`'s) and `agent_id` (the agent's
+        definition) go on every span of the run: see `grouping`."""
         self._name = name
+        self._ids = grouping.attributes(
+            conversation_id=conversation_id, user_id=user_id, session_id=session_id, agent_id=agent_id
+        )
         self._attributes = attributes
         self._run: Run | None = None
         self._tokens: tuple[Any, Any] | None = None
 
     def __enter__(self) -> Run:
         tracker = _tracker()
-        run: Run | None = guarded(tracker.open_run, self._name, self._attributes) if tracker else None
+        attributes = {**self._attributes, **grouping.current(), **self._ids}
+        run: Run | None = guarded(tracker.open_run, self._name, attributes) if tracker else None
         if run is None:
             run = Run(self._name, inferred=False, span=trace.INVALID_SPAN, memory_turns=8, stagnation_window=2)
         self._run = run
@@ -80,7 +96,7 @@ class agent_run:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, func: _F) -> _F:
-        name, attributes = self._name, self._attributes
+        name, attributes = self._name, {**self._attributes, **_ids_back(self._ids)}
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -96,6 +112,12 @@ class agent_run:
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _ids_back(ids: dict[str, str]) -> dict[str, str]:
+    """Attribute names back to `agent_run`'s keyword names (for the decorator form)."""
+    names = {value: key for key, value in grouping.NAMES.items()}
+    return {names[key]: value for key, value in ids.items()}
 
 
 class ToolCallScope:
@@ -131,6 +153,7 @@ class ToolCallScope:
                 turn_index=run.turn_count if run else None,
                 arguments=arguments,
                 agent_name=run.name if run else None,
+                group=grouping.of(run.attributes) if run else None,
             )
             self._token = otel_context.attach(trace.set_span_in_context(self._span))
         except Exception:

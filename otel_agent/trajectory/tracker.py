@@ -22,7 +22,7 @@ from opentelemetry.context import Context
 from ..capture.safety import guarded, report_internal_error
 from ..records import Escalation, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
 from ..telemetry.runs import RunTelemetry
-from . import chaining
+from . import chaining, grouping
 from .chaining import SCAN_LIMIT as _SCAN_LIMIT
 from .chaining import history as _history
 from .run import Run
@@ -162,17 +162,19 @@ class TrajectoryTracker:
                 self._inferred.move_to_end(run.id)
                 run.in_flight += 1
                 return run
-        return self._start_inferred(start_ns)
+        return self._start_inferred(start_ns, grouping.for_inferred(request.conversation_id))
 
-    def _start_inferred(self, start_ns: int | None = None) -> Run:
+    def _start_inferred(self, start_ns: int | None = None, attributes: dict[str, Any] | None = None) -> Run:
         """An inferred run starts with its first turn: its span starts at that turn's start time."""
-        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes={}, start_ns=start_ns)
+        attributes = attributes or {}
+        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes=attributes, start_ns=start_ns)
         run = Run(
             self._agent_name,
             inferred=True,
             span=span,
             memory_turns=self._memory_turns,
             stagnation_window=self._stagnation_window,
+            attributes=attributes,
         )
         if start_ns is not None:
             run.start_ns = start_ns  # the run's duration is measured from its first turn too
@@ -243,6 +245,7 @@ class TrajectoryTracker:
             model_tier=self._tier(record.request.provider, model) if model else None,
             escalation=escalation,
             stagnating=stagnating,
+            group=grouping.of(run.attributes),
         )
 
     def run_requesting(self, call_key: bytes, name: str | None = None) -> Run | None:
@@ -313,6 +316,7 @@ class TrajectoryTracker:
                 call_id=result.call_id,
                 start_ns=run.last_turn_end_ns,
                 agent_name=run.name,
+                group=grouping.of(run.attributes),
             )
             self.telemetry.finish_tool(span, pending[1], source="inferred", failed=failed, end_ns=now)
             run.add_tool_call(failed)
