@@ -15,6 +15,7 @@ To add an option: a field of `Options` (its default) and an `Option` in `OPTIONS
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 import os
@@ -24,12 +25,57 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .redaction import redact
-from .telemetry.content import ContentMode, parse_content_mode
-
-log = logging.getLogger("otel_agent")
 
 # What the `providers` option may name: the keys of `instrumentors.INSTRUMENTORS` (a test holds them equal).
 PROVIDER_NAMES: tuple[str, ...] = ("openai", "anthropic", "mcp")
+
+log = logging.getLogger("otel_agent")
+
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+
+class ContentMode(enum.Enum):
+    NO_CONTENT = "NO_CONTENT"
+    SPAN_ONLY = "SPAN_ONLY"
+    EVENT_ONLY = "EVENT_ONLY"
+    SPAN_AND_EVENT = "SPAN_AND_EVENT"
+
+    @property
+    def on_span(self) -> bool:
+        return self in (ContentMode.SPAN_ONLY, ContentMode.SPAN_AND_EVENT)
+
+    @property
+    def on_event(self) -> bool:
+        return self in (ContentMode.EVENT_ONLY, ContentMode.SPAN_AND_EVENT)
+
+
+def parse_content_mode(text: str) -> ContentMode:
+    """Legacy `true`/`false` and the newest mode names; anything else is off."""
+    value = text.strip()
+    lowered = value.lower()
+    if lowered in {"true", "1", "yes", "on"}:
+        return ContentMode.SPAN_ONLY
+    if lowered in {"false", "0", "no", "off", ""}:
+        return ContentMode.NO_CONTENT
+    try:
+        return ContentMode(value.upper())
+    except ValueError:
+        raise ValueError(f"unknown content capture mode {text!r}") from None
+
+
+def content_mode_from_env(environ: Mapping[str, str] | None = None) -> ContentMode:
+    """The standard GenAI content-capture variable (used when the `capture_content` option is not set)."""
+    env = os.environ if environ is None else environ
+    try:
+        return parse_content_mode(env.get(CAPTURE_ENV, ""))
+    except ValueError:
+        return ContentMode.NO_CONTENT
+
+
+def otel_service_name(environ: Mapping[str, str] | None = None) -> str | None:
+    """The standard `OTEL_SERVICE_NAME`."""
+    return (os.environ if environ is None else environ).get("OTEL_SERVICE_NAME") or None
+
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

@@ -53,6 +53,12 @@ def _hook_clients(module: str, adapter: Any) -> None:
         wrap_function_wrapper(owner, method, wrapper)
 
 
+def sdk_patched(module: str) -> bool:
+    """Whether our hook wraps the `request()` of `module`'s sync and async clients (`openai`, `anthropic`)."""
+    base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
+    return all(_already_hooked(getattr(base, c), "request") for c in ("SyncAPIClient", "AsyncAPIClient"))
+
+
 def _is_ours(func: Any) -> bool:
     return bool(getattr(getattr(func, "_self_wrapper", None), _MARK, False))
 

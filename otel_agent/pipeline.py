@@ -1,49 +1,33 @@
 """The one-way flow of a turn: adapter record -> GPU and cost enrichment -> trajectory -> telemetry.
 
 Each stage is optional and guarded: a failing stage loses its own enrichment, never the span, and never reaches the
-application.
+application. Built once, with all its stages, by `runtime.start`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
-from .capture.safety import guarded, report_internal_error
 from .config import Options
-from .records import CostBreakdown, GpuUsage, TurnAnnotations, TurnRecord, TurnRequest
-from .telemetry.inference import InferenceTelemetry
+from .records import TurnAnnotations, TurnRecord, TurnRequest
+from .safety import guarded, report_internal_error
 
-
-class TurnHandle(Protocol):
-    parent_context: Context | None
-
-
-class Trajectory(Protocol):
-    def begin_turn(self, request: TurnRequest, start_ns: int | None = None) -> TurnHandle | None: ...
-
-    def end_turn(self, handle: TurnHandle, record: TurnRecord) -> TurnAnnotations | None: ...
-
-
-class CostModel(Protocol):
-    def price(self, record: TurnRecord) -> tuple[CostBreakdown | None, bool]: ...
-
-
-class GpuMeter(Protocol):
-    def begin(self, request: TurnRequest) -> Any: ...
-
-    def end(self, token: Any) -> GpuUsage | None: ...
+if TYPE_CHECKING:
+    from .cost.model import CostModel
+    from .gpu.meter import GpuMeter
+    from .telemetry.handler import TelemetryHandler
+    from .trajectory.tracker import TrajectoryTracker, TurnHandle
 
 
 class Pipeline:
     def __init__(
         self,
         options: Options,
-        telemetry: InferenceTelemetry,
+        telemetry: TelemetryHandler,
         *,
-        trajectory: Trajectory | None = None,
+        trajectory: TrajectoryTracker | None = None,
         cost: CostModel | None = None,
         gpu: GpuMeter | None = None,
     ) -> None:
@@ -53,17 +37,21 @@ class Pipeline:
         self.cost = cost
         self.gpu = gpu
 
-    def begin_turn(self, request: TurnRequest, start_ns: int) -> TurnHandle | None:
-        if self.trajectory is None:
-            return None
-        return guarded(self.trajectory.begin_turn, request, start_ns)
+    def begin(self, request: TurnRequest, start_ns: int) -> tuple[Span, TurnHandle | None, Any]:
+        """Start a call: its turn (trajectory), its span (telemetry), its GPU sampling."""
+        turn = guarded(self.trajectory.begin_turn, request, start_ns) if self.trajectory is not None else None
+        span = self.telemetry.start_inference(request, start_ns, turn.parent_run if turn is not None else None)
+        gpu_token = guarded(self.gpu.begin, request) if self.gpu is not None else None
+        return span, turn, gpu_token
 
-    def begin_gpu(self, request: TurnRequest) -> Any:
-        if self.gpu is None:
-            return None
-        return guarded(self.gpu.begin, request)
-
-    def complete(self, span: Span, record: TurnRecord, turn: TurnHandle | None, gpu_token: Any) -> None:
+    def complete(
+        self,
+        span: Span,
+        record: TurnRecord,
+        turn: TurnHandle | None,
+        gpu_token: Any,
+        error: BaseException | None = None,
+    ) -> None:
         annotations: TurnAnnotations | None = None
         try:
             if gpu_token is not None and self.gpu is not None:
@@ -76,8 +64,16 @@ class Pipeline:
                 annotations = guarded(self.trajectory.end_turn, turn, record)
         finally:
             try:
-                self.telemetry.finish(span, record, annotations)
+                if error is not None:
+                    self.telemetry.fail_inference(span, record, annotations, error)
+                else:
+                    self.telemetry.finish_inference(span, record, annotations)
             except Exception:
-                report_internal_error("InferenceTelemetry.finish")
+                report_internal_error("TelemetryHandler.finish_inference")
                 if span.is_recording():
                     guarded(span.end)
+
+    def shutdown(self) -> None:
+        for part in (self.trajectory, self.gpu):
+            if part is not None:
+                guarded(part.shutdown)

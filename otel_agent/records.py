@@ -1,12 +1,14 @@
 """The neutral, typed records that flow one way through otel-agent.
 
 Provider adapters turn each SDK call into a `TurnRequest` (before the call) and a `TurnResponse` (after it); together
-with timing they make one `TurnRecord`. The trajectory layer reads them, cost and GPU enrich them, and the telemetry
-layer alone turns them into spans and metrics. Nothing here imports an SDK or OpenTelemetry.
+with timing they make one `TurnRecord`. The trajectory layer reads them and produces run and tool records
+(`RunRecord`, `ToolRecord`, `TurnAnnotations`), cost and GPU enrich them, and the telemetry layer alone turns them
+into spans and metrics. Nothing here imports an SDK or OpenTelemetry.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,10 +94,6 @@ class Usage:
     @property
     def uncached_input_tokens(self) -> int:
         return max((self.input_tokens or 0) - (self.cache_read_tokens or 0) - (self.cache_write_tokens or 0), 0)
-
-    @property
-    def visible_output_tokens(self) -> int:
-        return max((self.output_tokens or 0) - (self.reasoning_tokens or 0), 0)
 
 
 @dataclass(slots=True)
@@ -220,3 +218,120 @@ class TurnAnnotations:
     @property
     def waste_reason(self) -> str | None:
         return self.waste_reasons[0] if self.waste_reasons else None
+
+
+@dataclass
+class RunStats:
+    """Live figures of a run (a snapshot is returned by `Run.stats`)."""
+
+    turns: int = 0
+    wasted_turns: int = 0
+    wasted_by_reason: Counter[str] = field(default_factory=Counter)
+    escalations: int = 0
+    deescalations: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    resent_input_tokens: int = 0
+    cost: float = 0.0
+    reasoning_cost: float = 0.0
+    unpriced_turns: int = 0
+    vram_time_gib_s: float = 0.0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    models: list[str] = field(default_factory=list)
+    stagnated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def copy(self) -> RunStats:
+        clone = RunStats(**{k: v for k, v in self.__dict__.items() if k not in ("wasted_by_reason", "models")})
+        clone.wasted_by_reason = Counter(self.wasted_by_reason)
+        clone.models = list(self.models)
+        return clone
+
+    def add_turn(self, record: TurnRecord, turn: TurnAnnotations) -> None:
+        """Fold one finished turn into the figures (the same arithmetic for real and synthetic runs)."""
+        self.turns += 1
+        if turn.waste_reasons:
+            self.wasted_turns += 1
+            self.wasted_by_reason[turn.waste_reasons[0]] += 1
+        direction = turn.escalation.direction if turn.escalation is not None else None
+        if direction == "up":
+            self.escalations += 1
+        elif direction == "down":
+            self.deescalations += 1
+        usage = record.usage
+        if usage is not None:
+            self.input_tokens += usage.input_tokens or 0
+            self.output_tokens += usage.output_tokens or 0
+            self.reasoning_tokens += usage.reasoning_tokens or 0
+            self.cache_read_tokens += usage.cache_read_tokens or 0
+            self.cache_write_tokens += usage.cache_write_tokens or 0
+        self.resent_input_tokens += turn.resent_input_tokens or 0
+        if record.cost is not None:
+            self.cost += record.cost.total
+            self.reasoning_cost += record.cost.reasoning
+        elif record.unpriced:
+            self.unpriced_turns += 1
+        if record.gpu is not None:
+            self.vram_time_gib_s += record.gpu.vram_time_gib_s
+        model = record.request.model or record.model
+        if model and model not in self.models and len(self.models) < 16:
+            self.models.append(model)
+        if turn.stagnating:
+            self.stagnated = True
+
+    def add_tool_call(self, failed: bool) -> None:
+        self.tool_calls += 1
+        self.tool_errors += int(failed)
+
+
+@dataclass(eq=False)
+class RunRecord:
+    """One agent run as the telemetry layer sees it: identity when it starts, figures and outcome when it ends.
+
+    `telemetry` is the telemetry layer's own handle (the run's span); no other layer reads it.
+    """
+
+    id: str
+    name: str
+    inferred: bool
+    start_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    end_ns: int | None = None  # None: now
+    last_activity_ns: int | None = None
+    stats: RunStats = field(default_factory=RunStats)
+    outcome: str = "unknown"  # success | failure | unknown
+    score: float | None = None
+    missed_escalation: bool = False
+    end_reason: str = "exit"  # exit | error | idle | evicted | shutdown
+    telemetry: Any = None
+
+
+ToolSource = Literal["decorator", "mcp", "inferred"]
+
+
+@dataclass(eq=False)
+class ToolRecord:
+    """One tool execution: what ran, for which run and turn, and how it ended.
+
+    `telemetry` is the telemetry layer's own handle (the tool's span); no other layer reads it.
+    """
+
+    name: str
+    source: ToolSource
+    turn_index: int | None = None
+    agent_name: str | None = None
+    call_id: str | None = None
+    arguments: Any = None  # recorded only when content capture is on
+    start_ns: int | None = None  # None: now
+    end_ns: int | None = None
+    failed: bool = False
+    result: Any = None  # recorded only when content capture is on
+    group: dict[str, str] = field(default_factory=dict)  # the run's grouping ids (conversation, user, session)
+    telemetry: Any = None

@@ -298,7 +298,7 @@ def test_thread_starts_idles_restarts_and_stops() -> None:
     assert not sampler.running  # nothing before the first span
     token = sampler.begin()
     assert token is not None and sampler.running
-    first_thread = sampler._thread
+    (first_thread,) = _sampler_threads()
     reads = fake.memory_reads
     assert _wait_for(lambda: fake.memory_reads >= reads + 5)  # the thread samples on its own
     time.sleep(0.3)  # longer than idle_after_s, but a span is open: no idling
@@ -307,13 +307,13 @@ def test_thread_starts_idles_restarts_and_stops() -> None:
     assert usage is not None and usage.samples >= 7 and usage.vram_time_gib_s > 0
 
     assert _wait_for(lambda: not sampler.running)  # idle: the thread exits
-    assert first_thread is not None and not first_thread.is_alive()
+    assert not first_thread.is_alive() and not _sampler_threads()
     idle_reads = fake.memory_reads
     time.sleep(0.05)
     assert fake.memory_reads == idle_reads  # and sampling stopped
 
     token = sampler.begin()  # restart on demand
-    assert sampler.running and sampler._thread is not first_thread
+    assert sampler.running and _sampler_threads() and _sampler_threads()[0] is not first_thread
     sampler.end(token)
 
     sampler.shutdown()

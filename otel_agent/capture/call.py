@@ -5,12 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-
 from ..records import StreamStats, TurnRecord, TurnRequest, TurnResponse
-from ..redaction import error_label, record_exception, redact_bounded
-from .safety import guarded, report_internal_error
+from ..redaction import error_label, redact_bounded
+from ..safety import guarded, report_internal_error
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -81,10 +78,7 @@ class InferenceCall:
         self._start_ns = time.time_ns()
         self._mono_ns = time.monotonic_ns()
         guarded(scrub_request, request)
-        self._turn = pipeline.begin_turn(request, self._start_ns)
-        parent = self._turn.parent_context if self._turn is not None else None
-        self._span = pipeline.telemetry.start(request, parent, self._start_ns)
-        self._gpu_token = pipeline.begin_gpu(request)
+        self._span, self._turn, self._gpu_token = pipeline.begin(request, self._start_ns)
 
     @property
     def monotonic_start_ns(self) -> int:
@@ -92,12 +86,12 @@ class InferenceCall:
 
     def activate(self) -> None:
         """Make the span current while the SDK sends the request (HTTP-client spans nest under it)."""
-        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        self._token = self._pipeline.telemetry.activate_inference(self._span)
 
     def deactivate(self) -> None:
         if self._token is not None:
             try:
-                otel_context.detach(self._token)
+                self._pipeline.telemetry.deactivate(self._token)
             except Exception:
                 report_internal_error("InferenceCall.deactivate")
             self._token = None
@@ -123,10 +117,8 @@ class InferenceCall:
             error_type=error_type_of(error) if error is not None else None,
             stream=stream,
         )
-        if error is not None:
-            guarded(record_exception, self._span, error)
         try:
-            self._pipeline.complete(self._span, record, self._turn, self._gpu_token)
+            self._pipeline.complete(self._span, record, self._turn, self._gpu_token, error)
         except Exception:
             report_internal_error("Pipeline.complete")
             if self._span.is_recording():  # never leave a started span open

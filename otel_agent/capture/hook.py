@@ -17,9 +17,9 @@ from typing import Any
 from ..providers.base import ProviderAdapter, Route
 from ..providers.reported_cost import cost_from_headers
 from ..records import StreamStats
+from ..safety import report_internal_error
 from .call import InferenceCall
 from .raw import AsyncRawResponseProxy, SyncRawResponseProxy
-from .safety import report_internal_error
 from .streams import AsyncStreamProxy, SyncStreamProxy
 
 # The call an instrumented request() is making, while it runs: a nested request() (another layer calling through) is

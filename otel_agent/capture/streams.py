@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import wrapt
 
 from ..records import StreamEnd, StreamStats
-from .safety import guarded
+from ..safety import guarded
 
 
 class StreamObserver(Protocol):

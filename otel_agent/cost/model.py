@@ -4,14 +4,15 @@ Order per call: a cost the provider reported in the response (OpenRouter's ``usa
 ``x-litellm-response-cost`` header), passed through unchanged with ``source=provider`` -> a user price (file /
 variable) -> GPU time, when the call went to a local endpoint and a GPU-hour
 price is configured -> genai-prices' bundled data -> unpriced (no guess, one log line per model, a counter).
-It also publishes list prices as the `otel_agent.model.list_price` gauge, once per model.
+It also reports each model's list price once (`on_list_price`; the telemetry layer makes it the
+`otel_agent.model.list_price` gauge).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from ..config import Options
 from ..gpu.local_endpoint import is_local_endpoint
@@ -35,21 +36,24 @@ def provider_reported(amount: float, currency: str = "USD") -> CostBreakdown:
     return CostBreakdown(total=amount, currency=currency, source="provider", price_source="provider")
 
 
+ListPriceSink = Callable[[str, str, Iterable[tuple[str, float]]], None]  # (provider, model, (token type, USD/M))
+
+
 class CostModel:
-    def __init__(self, pricer: Pricer, gpu_prices: GpuHourPrices, instruments: Any = None) -> None:
+    def __init__(self, pricer: Pricer, gpu_prices: GpuHourPrices, on_list_price: ListPriceSink | None = None) -> None:
         self._pricer = pricer
         self._gpu_prices = gpu_prices
-        self._instruments = instruments
+        self._on_list_price = on_list_price
         self._published: set[tuple[str, str]] = set()
         self._list_cache: dict[tuple[str, str], float | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_options(cls, options: Options, instruments: Any = None) -> CostModel:
+    def from_options(cls, options: Options, on_list_price: ListPriceSink | None = None) -> CostModel:
         # a bad source or entry is one warning line and is dropped; the bundled prices stay on either way
         overrides = load_overrides(options.prices_file, on_error=_warn_prices)
         gpu_prices = GpuHourPrices(default=options.gpu_hourly_price, overrides=overrides)  # validated in config
-        return cls(Pricer(overrides), gpu_prices, instruments)
+        return cls(Pricer(overrides), gpu_prices, on_list_price)
 
     def price(self, record: TurnRecord) -> tuple[CostBreakdown | None, bool]:
         request = record.request
@@ -101,7 +105,7 @@ class CostModel:
 
     def _publish_list_price(self, provider: str, model: str, server_address: str | None) -> None:
         key = (provider, model)
-        if key in self._published or self._instruments is None:
+        if key in self._published or self._on_list_price is None:
             return
         with self._lock:
             if key in self._published:
@@ -110,7 +114,6 @@ class CostModel:
         price = self._pricer.list_price(provider, model, server_address=server_address)
         if price is None:
             return
-        gauge = self._instruments.list_price
-        base = {"gen_ai.provider.name": provider, "gen_ai.request.model": model}
-        for token_type, value in (("input", price.input), ("output", price.output), ("blended", price.blended)):
-            gauge.set(value, {**base, "gen_ai.token.type": token_type})
+        self._on_list_price(
+            provider, model, (("input", price.input), ("output", price.output), ("blended", price.blended))
+        )

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from ..values import ratio
 from .pricing import ListPrice
 
 
@@ -101,13 +102,13 @@ def profile(stats: ModelRunStats, list_price: ListPrice | None) -> ModelCostProf
         provider=stats.provider,
         list_price=list_price,
         blended_list_price=list_price.blended if list_price is not None else None,
-        cost_per_run=_ratio(stats.total_cost, stats.runs) if priced else None,
-        cost_per_turn=_ratio(stats.total_cost, stats.turns) if priced else None,
+        cost_per_run=ratio(stats.total_cost, stats.runs) if priced else None,
+        cost_per_turn=ratio(stats.total_cost, stats.turns) if priced else None,
         cost_per_successful_run=per_success,
-        success_rate=_ratio(stats.successful_runs, stats.runs),
-        turns_per_run=_ratio(stats.turns, stats.runs),
-        thinking_cost_share=_ratio(stats.reasoning_cost, stats.total_cost),
-        thinking_token_share=_ratio(stats.reasoning_tokens, stats.output_tokens),
+        success_rate=ratio(stats.successful_runs, stats.runs),
+        turns_per_run=ratio(stats.turns, stats.runs),
+        thinking_cost_share=ratio(stats.reasoning_cost, stats.total_cost),
+        thinking_token_share=ratio(stats.reasoning_tokens, stats.output_tokens),
     )
 
 
@@ -171,7 +172,3 @@ def _blended(p: ModelCostProfile) -> float:
 def _per_success(p: ModelCostProfile) -> float:
     assert p.cost_per_successful_run is not None
     return p.cost_per_successful_run
-
-
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator > 0 else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ._read import get
@@ -23,18 +22,3 @@ def text_of(content: Any) -> str:
                 pieces.append(text)
         return "".join(pieces)
     return ""
-
-
-def canonical_json(value: Any) -> str:
-    """Arguments as canonical JSON text (sorted keys, no spaces), so equal calls compare equal."""
-    if isinstance(value, str):
-        original: str = value
-        try:
-            value = json.loads(original)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-            return original
-    try:
-        text: str = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-        return text
-    except (TypeError, ValueError, RecursionError):
-        return str(value)

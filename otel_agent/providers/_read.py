@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Final
 
-# The largest count we read. A token count above it is not a count (a provider bug, a fuzzed payload, `1e308` read
-# as an integer) and reads as missing: an int64 overflow in one data point would make every later OTLP metric export
-# fail, and counters summed in process stay far below int64 even after millions of such calls.
-MAX_COUNT: Final = 2**40  # ~1.1e12 tokens in one call
+from ..values import MAX_COUNT, as_float, as_int
+
+__all__ = ["MAX_COST", "MAX_COUNT", "as_cost", "as_float", "as_int", "as_int64", "as_str", "get", "server_of"]
+
 MAX_COST: Final = 1e9  # a reported cost of one call above this is not a cost
 
 
@@ -21,33 +20,11 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
-def as_int(value: Any) -> int | None:
-    """A count: a non-negative integer up to `MAX_COUNT` (an integral float too); anything else reads as None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 <= value <= MAX_COUNT else None
-    if isinstance(value, float) and value.is_integer() and 0 <= value <= MAX_COUNT:
-        return int(value)
-    return None
-
-
 def as_int64(value: Any) -> int | None:
     """A signed integer that fits an OTLP int attribute (a seed); else None."""
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if -(2**63) <= value < 2**63 else None
-
-
-def as_float(value: Any) -> float | None:
-    """A finite number (NaN and infinities read as None)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int too large for a float
-        return None
-    return number if math.isfinite(number) else None
 
 
 def as_cost(value: Any) -> float | None:

@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import json
-import os
 from typing import Any
 
+from ..config import ContentMode, parse_content_mode
 from ..redaction import redact
 
-CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-
-
-class ContentMode(enum.Enum):
-    NO_CONTENT = "NO_CONTENT"
-    SPAN_ONLY = "SPAN_ONLY"
-    EVENT_ONLY = "EVENT_ONLY"
-    SPAN_AND_EVENT = "SPAN_AND_EVENT"
-
-    @property
-    def on_span(self) -> bool:
-        return self in (ContentMode.SPAN_ONLY, ContentMode.SPAN_AND_EVENT)
-
-    @property
-    def on_event(self) -> bool:
-        return self in (ContentMode.EVENT_ONLY, ContentMode.SPAN_AND_EVENT)
-
-
-def parse_content_mode(text: str) -> ContentMode:
-    """Legacy `true`/`false` and the newest mode names; anything else is off."""
-    value = text.strip()
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes", "on"}:
-        return ContentMode.SPAN_ONLY
-    if lowered in {"false", "0", "no", "off", ""}:
-        return ContentMode.NO_CONTENT
-    try:
-        return ContentMode(value.upper())
-    except ValueError:
-        raise ValueError(f"unknown content capture mode {text!r}") from None
-
-
-def content_mode_from_env() -> ContentMode:
-    try:
-        return parse_content_mode(os.environ.get(CAPTURE_ENV, ""))
-    except ValueError:
-        return ContentMode.NO_CONTENT
+__all__ = ["ContentMode", "parse_content_mode", "redact", "to_json"]
 
 
 def to_json(value: Any, max_chars: int) -> str:

@@ -1,20 +1,24 @@
-"""`invoke_agent` and `execute_tool` spans, and the run roll-up metrics."""
+"""`invoke_agent` and `execute_tool` spans, and the run roll-up metrics, from `RunRecord`s and `ToolRecord`s."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from ..records import RunRecord, RunStats, ToolRecord
 from ..redaction import error_label, record_exception, redact_bounded
 from . import names as n
 from .content import ContentMode, to_json
 from .instruments import Instruments
 
-if TYPE_CHECKING:
-    from ..trajectory.run import Run
+
+def run_context(run: RunRecord | None) -> Context | None:
+    """The context whose current span is the run's span (None when the run has none)."""
+    span = run.telemetry if run is not None else None
+    return trace.set_span_in_context(span) if span is not None else None
 
 
 class RunTelemetry:
@@ -33,29 +37,28 @@ class RunTelemetry:
         self._max_chars = content_max_chars
 
     # -- runs --------------------------------------------------------------------------------------------------------
-    def start_run(
-        self,
-        name: str,
-        *,
-        inferred: bool,
-        attributes: dict[str, Any],
-        start_ns: int | None = None,
-        parent: Context | None = None,
-    ) -> Span:
+    def start_run(self, run: RunRecord, parent: Context | None = None) -> None:
         g = self._g
-        attrs: dict[str, Any] = {g.operation: n.OPERATION_INVOKE_AGENT, g.agent_name: name, n.RUN_INFERRED: inferred}
-        for key, value in attributes.items():
+        attrs: dict[str, Any] = {
+            g.operation: n.OPERATION_INVOKE_AGENT,
+            g.agent_name: run.name,
+            n.RUN_INFERRED: run.inferred,
+        }
+        for key, value in run.attributes.items():
             if isinstance(value, (str, bool, int, float)):
                 attrs[key if "." in key else f"otel_agent.run.attribute.{key}"] = value
-        return self._tracer.start_span(
-            n.span_name(n.OPERATION_INVOKE_AGENT, name),
+        run.telemetry = self._tracer.start_span(
+            n.span_name(n.OPERATION_INVOKE_AGENT, run.name),
             context=parent,
             kind=SpanKind.INTERNAL,
             attributes=attrs,
-            start_time=start_ns,
+            start_time=run.start_ns,
         )
 
-    def finish_run(self, run: Run, end_ns: int | None = None, error: BaseException | None = None) -> None:
+    def finish_run(self, run: RunRecord, error: BaseException | None = None) -> None:
+        span: Span | None = run.telemetry
+        if span is None:
+            return
         g = self._g
         stats = run.stats
         attrs: dict[str, Any] = {
@@ -78,7 +81,7 @@ class RunTelemetry:
             n.RUN_COST_CURRENCY: "USD",
             n.RUN_UNPRICED_TURNS: stats.unpriced_turns,
             n.RUN_OUTCOME: run.outcome,
-            n.RUN_END_REASON: run.end_reason or "exit",
+            n.RUN_END_REASON: run.end_reason,
             n.RUN_MODELS: list(stats.models),
         }
         for reason, count in stats.wasted_by_reason.items():
@@ -91,28 +94,28 @@ class RunTelemetry:
                 attrs[n.RUN_SCORE_PER_1K_TOKENS] = run.score / (stats.total_tokens / 1000)
             if stats.cost > 0:
                 attrs[n.RUN_SCORE_PER_USD] = run.score / stats.cost
-        span = run.span
         if error is not None:
             attrs[n.ERROR_TYPE] = error_label(type(error).__qualname__)
             record_exception(span, error)
             span.set_status(Status(StatusCode.ERROR, attrs[n.ERROR_TYPE]))
-        elif run.success is False:
+        elif run.outcome == "failure":
             span.set_status(Status(StatusCode.ERROR, "run failed"))
         span.set_attributes(attrs)
-        span.end(end_time=end_ns)
-        self._record_run_metrics(run, stats, end_ns)
+        span.end(end_time=run.end_ns)
+        self._record_run_metrics(run, stats, span)
 
-    def _record_run_metrics(self, run: Run, stats: Any, end_ns: int | None) -> None:
+    def _record_run_metrics(self, run: RunRecord, stats: RunStats, span: Span) -> None:
         g = self._g
         m = self._m
-        context = trace.set_span_in_context(run.span)
+        context = trace.set_span_in_context(span)
         labels = {g.agent_name: run.name, n.RUN_OUTCOME: run.outcome}
         m.runs.add(
             1,
             {**labels, n.RUN_STAGNATED: stats.stagnated, n.RUN_MISSED_ESCALATION: run.missed_escalation},
             context=context,
         )
-        duration = max(((end_ns or run.last_activity_ns) - run.start_ns) / 1e9, 0.0)
+        end_ns = run.end_ns or run.last_activity_ns or run.start_ns
+        duration = max((end_ns - run.start_ns) / 1e9, 0.0)
         m.run_duration.record(duration, labels, context=context)
         m.run_turns.record(stats.turns, labels, context=context)
         if stats.cost or not stats.unpriced_turns:
@@ -128,61 +131,41 @@ class RunTelemetry:
             m.run_score.record(run.score, labels, context=context)
 
     # -- tools -------------------------------------------------------------------------------------------------------
-    def start_tool(
-        self,
-        name: str,
-        *,
-        source: str,
-        parent: Context | None,
-        turn_index: int | None,
-        call_id: str | None = None,
-        arguments: Any = None,
-        start_ns: int | None = None,
-        agent_name: str | None = None,
-        group: dict[str, str] | None = None,
-    ) -> Span:
+    def start_tool(self, tool: ToolRecord, parent: Context | None) -> None:
         g = self._g
         attrs: dict[str, Any] = {
             g.operation: n.OPERATION_EXECUTE_TOOL,
-            g.tool_name: name,
+            g.tool_name: tool.name,
             g.tool_type: "function",
-            n.TOOL_SOURCE: source,
+            n.TOOL_SOURCE: tool.source,
         }
-        if turn_index is not None:
-            attrs[n.TOOL_TURN_INDEX] = turn_index
-        if call_id:
-            attrs[g.tool_call_id] = redact_bounded(call_id, 256)  # the model's (or server's) text: may echo a key
-        if agent_name:
-            attrs[g.agent_name] = agent_name
-        if group:
-            attrs.update(group)
-        if arguments is not None and self._content.on_span:
-            attrs[g.tool_arguments] = to_json(arguments, self._max_chars)
-        return self._tracer.start_span(
-            n.span_name(n.OPERATION_EXECUTE_TOOL, name),
+        if tool.turn_index is not None:
+            attrs[n.TOOL_TURN_INDEX] = tool.turn_index
+        if tool.call_id:
+            attrs[g.tool_call_id] = redact_bounded(tool.call_id, 256)  # the model's (or server's) text: may echo a key
+        if tool.agent_name:
+            attrs[g.agent_name] = tool.agent_name
+        if tool.group:
+            attrs.update(tool.group)
+        if tool.arguments is not None and self._content.on_span:
+            attrs[g.tool_arguments] = to_json(tool.arguments, self._max_chars)
+        tool.telemetry = self._tracer.start_span(
+            n.span_name(n.OPERATION_EXECUTE_TOOL, tool.name),
             context=parent,
             kind=SpanKind.INTERNAL,
             attributes=attrs,
-            start_time=start_ns,
+            start_time=tool.start_ns,
         )
 
-    def finish_tool(
-        self,
-        span: Span,
-        name: str,
-        *,
-        source: str,
-        failed: bool,
-        error: BaseException | None = None,
-        result: Any = None,
-        end_ns: int | None = None,
-        repeated: bool = False,
-    ) -> None:
+    def finish_tool(self, tool: ToolRecord, error: BaseException | None = None) -> None:
+        span: Span | None = tool.telemetry
+        if span is None:
+            return
+        tool.telemetry = None  # ends once
+        failed = tool.failed or error is not None
         attrs: dict[str, Any] = {n.TOOL_IS_ERROR: failed}
-        if repeated:
-            attrs[n.TOOL_REPEATED] = True
-        if result is not None and self._content.on_span:
-            attrs[self._g.tool_result] = to_json(result, self._max_chars)
+        if tool.result is not None and self._content.on_span:
+            attrs[self._g.tool_result] = to_json(tool.result, self._max_chars)
         if error is not None:
             attrs[n.ERROR_TYPE] = error_label(type(error).__qualname__)
             record_exception(span, error)
@@ -190,5 +173,5 @@ class RunTelemetry:
             attrs.setdefault(n.ERROR_TYPE, "tool_error")
             span.set_status(Status(StatusCode.ERROR, attrs[n.ERROR_TYPE]))
         span.set_attributes(attrs)
-        span.end(end_time=end_ns)
-        self._m.tool_calls.add(1, {self._g.tool_name: name, n.TOOL_SOURCE: source, n.TOOL_IS_ERROR: failed})
+        span.end(end_time=tool.end_ns)
+        self._m.tool_calls.add(1, {self._g.tool_name: tool.name, n.TOOL_SOURCE: tool.source, n.TOOL_IS_ERROR: failed})

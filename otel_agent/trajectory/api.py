@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-
-from .. import runtime
-from ..capture.safety import guarded, report_internal_error
+from ..records import ToolRecord, ToolSource
+from ..safety import guarded, report_internal_error
 from . import grouping
-from .run import Run
-from .waste import WasteDetector, digest
+from .context import current_state
+from .run import Run, RunState
+from .tracker import TrajectoryTracker
+from .waste import WasteDetector
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_current: contextvars.ContextVar[Run | None] = contextvars.ContextVar("otel_agent_run", default=None)
+_tracker: TrajectoryTracker | None = None  # installed by the runtime (`install`), never looked up through it
 
 
-def _tracker() -> Any:
-    rt = runtime.current()
-    return rt.pipeline.trajectory if rt is not None else None
+def install(tracker: TrajectoryTracker | None) -> None:
+    """The runtime's tracker for `agent_run`, `tool` and MCP calls (None: not instrumented)."""
+    global _tracker
+    _tracker = tracker
 
 
 def current_run() -> Run | None:
     """The run of the calling thread or task: the innermost `agent_run`, else None."""
-    return _current.get()
+    state = current_state.get()
+    return state.handle if state is not None else None
 
 
 def register_detector(detector: WasteDetector) -> None:
-    tracker = _tracker()
+    tracker = _tracker
     if tracker is None:
         raise RuntimeError("call otel_agent.instrument() before registering a detector")
     tracker.register_detector(detector)
@@ -63,31 +62,34 @@ class agent_run:
             conversation_id=conversation_id, user_id=user_id, session_id=session_id, agent_id=agent_id
         )
         self._attributes = attributes
-        self._run: Run | None = None
+        self._state: RunState | None = None
+        self._tracker: TrajectoryTracker | None = None
         self._tokens: tuple[Any, Any] | None = None
 
     def __enter__(self) -> Run:
-        tracker = _tracker()
+        tracker = _tracker
         attributes = {**self._attributes, **grouping.current(), **self._ids}
-        run: Run | None = guarded(tracker.open_run, self._name, attributes) if tracker else None
-        if run is None:
-            run = Run(self._name, inferred=False, span=trace.INVALID_SPAN, memory_turns=8, stagnation_window=2)
-        self._run = run
-        self._tokens = (_current.set(run), otel_context.attach(trace.set_span_in_context(run.span)))
-        return run
+        state: RunState | None = guarded(tracker.open_run, self._name, attributes) if tracker else None
+        if state is None:
+            tracker = None
+            state = RunState(self._name, inferred=False, memory_turns=8, stagnation_window=2)
+        self._state, self._tracker = state, tracker
+        activation = guarded(tracker.activate, state) if tracker is not None else None
+        self._tokens = (current_state.set(state), activation)
+        return state.handle
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        run = self._run
+        state, tracker = self._state, self._tracker
         if self._tokens is not None:
-            run_token, ctx_token = self._tokens
+            run_token, activation = self._tokens
             try:
-                otel_context.detach(ctx_token)
-                _current.reset(run_token)
+                if tracker is not None:
+                    tracker.deactivate(activation)
+                current_state.reset(run_token)
             except Exception:
                 report_internal_error("agent_run.exit")
-        tracker = _tracker()
-        if run is not None and tracker is not None and run.span is not trace.INVALID_SPAN:
-            guarded(lambda: tracker.close_run(run, reason="error" if exc else "exit", error=exc))
+        if state is not None and tracker is not None:
+            guarded(lambda: tracker.close_run(state, reason="error" if exc else "exit", error=exc))
 
     async def __aenter__(self) -> Run:
         return self.__enter__()
@@ -123,56 +125,32 @@ def _ids_back(ids: dict[str, str]) -> dict[str, str]:
 class ToolCallScope:
     """One tool execution: a span, closed exactly once with the outcome. Shared by `@tool` and the MCP hook."""
 
-    __slots__ = ("_name", "_source", "_span", "_run", "_tracker", "_key", "_token")
+    __slots__ = ("_tracker", "_tool", "_run", "_key", "_token")
 
-    def __init__(self, name: str, source: str, arguments: Any) -> None:
-        self._name = name
-        self._source = source
-        self._tracker = _tracker()
-        self._run = current_run()
-        self._span = None
-        self._key = None
-        self._token = None
+    def __init__(self, name: str, source: ToolSource, arguments: Any) -> None:
+        self._tracker = _tracker
+        self._tool: ToolRecord | None = None
+        self._run: RunState | None = None
+        self._key = b""
+        self._token: Any = None
         if self._tracker is None:
             return
         try:
-            self._key = digest(f"{name}\x00{json.dumps(arguments, sort_keys=True, separators=(',', ':'), default=str)}")
-            parent = None
-            if self._run is None:
-                # no agent_run: the inferred run whose model requested this very call, if one did
-                self._run = self._tracker.run_requesting(self._key, name)
-                if self._run is not None:
-                    parent = trace.set_span_in_context(self._run.span)
-            run = self._run
-            if run is not None:
-                run.observed_tool_keys.add(self._key)
-            self._span = self._tracker.telemetry.start_tool(
-                name,
-                source=source,
-                parent=parent,
-                turn_index=run.turn_count if run else None,
-                arguments=arguments,
-                agent_name=run.name if run else None,
-                group=grouping.of(run.attributes) if run else None,
-            )
-            self._token = otel_context.attach(trace.set_span_in_context(self._span))
+            self._tool, self._run, self._key = self._tracker.begin_tool(name, source, arguments)
+            self._token = self._tracker.telemetry.activate_tool(self._tool)
         except Exception:
             report_internal_error("tool.start")
 
     def close(self, *, failed: bool, error: BaseException | None = None, result: Any = None) -> None:
-        if self._span is None:
+        tool, tracker = self._tool, self._tracker
+        if tool is None or tracker is None:
             return
-        span, self._span = self._span, None
+        self._tool = None
         try:
-            if self._token is not None:
-                otel_context.detach(self._token)
-            self._tracker.telemetry.finish_tool(
-                span, self._name, source=self._source, failed=failed, error=error, result=result
-            )
-            if self._run is not None:
-                self._run.add_tool_call(failed)
-                if failed and self._key is not None:
-                    self._run.memory.mark_failed(self._key, self._name)
+            tracker.telemetry.deactivate(self._token)
+            tool.failed = failed
+            tool.result = result
+            tracker.end_tool(tool, self._run, self._key, error=error)
         except Exception:
             report_internal_error("tool.finish")
 

@@ -28,8 +28,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from ..records import Message, ToolCall, TurnRecord, TurnRequest
-from .run import Run
-from .waste import canonical_arguments, digest
+from ..values import canonical_json
+from .run import RunState
+from .waste import digest
 
 SCAN_LIMIT = 64  # messages scanned backwards for the latest assistant message
 _FIRST_ENDS = 2048  # characters read at each end of a long first message
@@ -44,7 +45,7 @@ _WORD = re.compile(r"\w+")
 def message_digest(text: str, calls: tuple[ToolCall, ...]) -> bytes:
     parts = [" ".join(text.split())]
     for call in calls:
-        parts.append(f"{call.id or ''}\x01{call.name}\x01{canonical_arguments(call.arguments) or call.arguments}")
+        parts.append(f"{call.id or ''}\x01{call.name}\x01{canonical_json(call.arguments) or call.arguments}")
     return digest("\x02".join(parts))
 
 
@@ -136,14 +137,14 @@ class RunChainer:
     its own lock (digests are computed by `probe`, outside it)."""
 
     def __init__(self) -> None:
-        self._index: dict[Hashable, list[Run]] = {}
+        self._index: dict[Hashable, list[RunState]] = {}
         self._chains: OrderedDict[str, _Chain] = OrderedDict()
 
     def __len__(self) -> int:
         """Keys held (bounded: a few per open run)."""
         return len(self._index)
 
-    def find(self, found: Probe) -> Run | None:
+    def find(self, found: Probe) -> RunState | None:
         if found.previous_response_id:
             run = self._any(("response", found.previous_response_id))
             if run is not None:
@@ -167,7 +168,7 @@ class RunChainer:
                 return run
         return self._only(("first", found.first), found.length)
 
-    def register(self, run: Run, record: TurnRecord) -> None:
+    def register(self, run: RunState, record: TurnRecord) -> None:
         """After a turn of an inferred run: the keys its next request may carry."""
         response = record.response
         chain = self._chains.get(run.id)
@@ -197,7 +198,7 @@ class RunChainer:
             self._remove(run, [key for key in chain.turns[0] if key not in kept])
         chain.turns.append(tuple(keys))
 
-    def forget(self, run: Run) -> None:
+    def forget(self, run: RunState) -> None:
         chain = self._chains.pop(run.id, None)
         if chain is None:
             return
@@ -206,18 +207,18 @@ class RunChainer:
             self._remove(run, keys)
 
     # -- look-ups ----------------------------------------------------------------------------------------------------
-    def _open(self, key: Hashable) -> list[Run]:
+    def _open(self, key: Hashable) -> list[RunState]:
         return [run for run in self._index.get(key, ()) if not run.ended]
 
-    def _any(self, key: Hashable) -> Run | None:
+    def _any(self, key: Hashable) -> RunState | None:
         runs = self._open(key)
         return runs[-1] if runs else None
 
-    def _grows(self, run: Run, length: int) -> bool:
+    def _grows(self, run: RunState, length: int) -> bool:
         chain = self._chains.get(run.id)
         return chain is not None and chain.length < length
 
-    def _pick(self, key: Hashable, length: int, *, strict: bool) -> Run | None:
+    def _pick(self, key: Hashable, length: int, *, strict: bool) -> RunState | None:
         """A run under `key`: the longest-waiting one whose history the request extends; else (not `strict`: a retry
         or a regenerated answer re-sends the same history) the latest one."""
         runs = self._open(key)
@@ -228,9 +229,9 @@ class RunChainer:
             return runs[-1]
         return None
 
-    def _by_ids(self, ids: tuple[str, ...]) -> Run | None:
+    def _by_ids(self, ids: tuple[str, ...]) -> RunState | None:
         """The run that issued these tool-call ids; none when they point at several (ids a server reuses)."""
-        owner: Run | None = None
+        owner: RunState | None = None
         for call_id in ids:
             runs = self._open(("id", call_id))
             if len(runs) > 1:
@@ -241,13 +242,13 @@ class RunChainer:
                 owner = runs[0]
         return owner
 
-    def _only(self, key: Hashable, length: int) -> Run | None:
+    def _only(self, key: Hashable, length: int) -> RunState | None:
         """The one open run with this first message that is waiting and shorter than the request; none if several."""
         fits = [run for run in self._open(key) if not run.in_flight and self._grows(run, length)]
         return fits[0] if len(fits) == 1 else None
 
     # -- bookkeeping -------------------------------------------------------------------------------------------------
-    def _add(self, key: Hashable, run: Run, keys: list[Hashable]) -> None:
+    def _add(self, key: Hashable, run: RunState, keys: list[Hashable]) -> None:
         runs = self._index.setdefault(key, [])
         if run in runs:
             runs.remove(run)
@@ -256,7 +257,7 @@ class RunChainer:
             del runs[0]
         keys.append(key)
 
-    def _remove(self, run: Run, keys: tuple[Hashable, ...] | list[Hashable]) -> None:
+    def _remove(self, run: RunState, keys: tuple[Hashable, ...] | list[Hashable]) -> None:
         for key in keys:
             runs = self._index.get(key)
             if runs is None:

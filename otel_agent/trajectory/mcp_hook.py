@@ -36,6 +36,11 @@ def _is_hooked(owner: Any) -> bool:
     return getattr(getattr(owner, _TARGET[2]), "_self_wrapper", None) is _call_tool
 
 
+def is_instrumented() -> bool:
+    """Whether `ClientSession.call_tool` carries our hook."""
+    return _is_hooked(_owner())
+
+
 def instrument() -> None:
     owner = _owner()
     if not _is_hooked(owner):

@@ -16,16 +16,16 @@ import threading
 from collections import OrderedDict
 
 from ..records import ToolCall
-from .run import Run
+from .run import RunState
 from .waste import call_key
 
 _LIMIT = 4096  # requested tool calls remembered
 _RUNS_PER_CALL = 16  # runs remembered as asking for one call
 
-_asking: contextvars.ContextVar[Run | None] = contextvars.ContextVar("otel_agent_inferred_run", default=None)
+_asking: contextvars.ContextVar[RunState | None] = contextvars.ContextVar("otel_agent_inferred_run", default=None)
 
 
-def _pending(run: Run, key: bytes | None, name: str | None) -> bool:
+def _pending(run: RunState, key: bytes | None, name: str | None) -> bool:
     calls = list(run.memory.pending_calls.values())
     if key is not None and any(pending_key == key for pending_key, _ in calls):
         return True
@@ -35,17 +35,17 @@ def _pending(run: Run, key: bytes | None, name: str | None) -> bool:
 class ToolOwners:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._asked: OrderedDict[bytes, list[Run]] = OrderedDict()
+        self._asked: OrderedDict[bytes, list[RunState]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._asked)
 
     @staticmethod
-    def turn_began(run: Run) -> None:
+    def turn_began(run: RunState) -> None:
         """Called in the task or thread making the model call: its tools that follow belong to this run."""
         _asking.set(run)
 
-    def asked(self, run: Run, calls: tuple[ToolCall, ...]) -> None:
+    def asked(self, run: RunState, calls: tuple[ToolCall, ...]) -> None:
         with self._lock:
             for call in calls:
                 key = call_key(call)
@@ -56,7 +56,7 @@ class ToolOwners:
             while len(self._asked) > _LIMIT:
                 self._asked.popitem(last=False)
 
-    def owner(self, key: bytes, name: str | None = None) -> Run | None:
+    def owner(self, key: bytes, name: str | None = None) -> RunState | None:
         mine = _asking.get()
         if mine is not None and not mine.ended and _pending(mine, key, name):
             return mine

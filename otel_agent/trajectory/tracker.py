@@ -8,43 +8,51 @@ run a `@tool` call belongs to by `tool_owners`.
 from __future__ import annotations
 
 import fnmatch
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from opentelemetry import trace
-from opentelemetry.context import Context
-
-from ..capture.safety import guarded, report_internal_error
-from ..records import Escalation, ToolResult, TurnAnnotations, TurnRecord, TurnRequest
-from ..telemetry.runs import RunTelemetry
+from ..config import Options
+from ..records import (
+    Escalation,
+    RunRecord,
+    ToolRecord,
+    ToolResult,
+    ToolSource,
+    TurnAnnotations,
+    TurnRecord,
+    TurnRequest,
+)
+from ..safety import guarded, report_internal_error
+from ..values import canonical_json, ratio
 from . import chaining, grouping
 from .chaining import SCAN_LIMIT as _SCAN_LIMIT
 from .chaining import history as _history
-from .run import Run
+from .context import current_state
+from .run import Run, RunState
+from .sink import RunSink
 from .tool_owners import ToolOwners
 from .waste import BUILTIN_DETECTORS, TurnView, WasteDetector, digest, reads_as_error, remember_turn
-
-if TYPE_CHECKING:
-    from ..runtime import Runtime
 
 
 @dataclass(slots=True)
 class TurnHandle:
-    run: Run
+    """A turn begun: its run, its index, and the run whose span parents it (inferred runs; None: the current
+    context, which inside `agent_run` is the run's span)."""
+
+    run: RunState
     index: int
-    parent_context: Context | None
+    parent_run: RunRecord | None
     new_tool_results: tuple[ToolResult, ...]
 
 
 class TrajectoryTracker:
     def __init__(
         self,
-        telemetry: RunTelemetry,
+        telemetry: RunSink,
         *,
         agent_name: str,
         idle_timeout_s: float,
@@ -65,23 +73,23 @@ class TrajectoryTracker:
         self._detectors: list[WasteDetector] = list(BUILTIN_DETECTORS)
         self._lock = threading.Lock()
         self._chains = chaining.RunChainer()  # under self._lock
-        self._inferred: OrderedDict[str, Run] = OrderedDict()
+        self._inferred: OrderedDict[str, RunState] = OrderedDict()
         self._tool_owners = ToolOwners()
         self._reaper: threading.Thread | None = None
         self._stop = threading.Event()
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> TrajectoryTracker:
-        options = runtime.options
-        telemetry = RunTelemetry(
-            runtime.tracer, runtime.instruments, runtime.genai, runtime.content, options.content_max_chars
-        )
-        cost = runtime.pipeline.cost
-        list_price = getattr(cost, "list_price", None)
-        agent = options.service_name or os.environ.get("OTEL_SERVICE_NAME") or "agent"
+    def from_options(
+        cls,
+        options: Options,
+        telemetry: RunSink,
+        *,
+        agent_name: str,
+        list_price: Callable[[str, str], float | None] | None = None,
+    ) -> TrajectoryTracker:
         return cls(
             telemetry,
-            agent_name=agent,
+            agent_name=agent_name,
             idle_timeout_s=options.run_idle_timeout_s,
             memory_turns=options.run_memory_turns,
             max_runs=options.max_inferred_runs,
@@ -95,20 +103,26 @@ class TrajectoryTracker:
         self._detectors.append(detector)
 
     # -- explicit runs ---------------------------------------------------------------------------------------------
-    def open_run(self, name: str, attributes: dict[str, Any]) -> Run:
-        span = self.telemetry.start_run(name, inferred=False, attributes=attributes)
-        return Run(
+    def open_run(self, name: str, attributes: dict[str, Any]) -> RunState:
+        run = RunState(
             name,
             inferred=False,
-            span=span,
             memory_turns=self._memory_turns,
             stagnation_window=self._stagnation_window,
             attributes=attributes,
         )
+        self.telemetry.start_run(run.record)
+        return run
+
+    def activate(self, run: RunState) -> Any:
+        return self.telemetry.activate_run(run.record)
+
+    def deactivate(self, token: Any) -> None:
+        self.telemetry.deactivate(token)
 
     def close_run(
         self,
-        run: Run,
+        run: RunState,
         *,
         reason: str,
         end_ns: int | None = None,
@@ -122,23 +136,23 @@ class TrajectoryTracker:
             if idle_since is not None and (run.in_flight or run.last_activity_mono > idle_since):
                 return
             run.ended = True
-            run.end_reason = reason
             self._chains.forget(run)
             self._inferred.pop(run.id, None)
-        self.telemetry.finish_run(run, end_ns, error)
+        record = run.final_record(reason, end_ns)
+        if error is not None:
+            self.telemetry.fail_run(record, error)
+        else:
+            self.telemetry.finish_run(record)
 
     # -- turns -----------------------------------------------------------------------------------------------------
     def begin_turn(self, request: TurnRequest, start_ns: int | None = None) -> TurnHandle | None:
-        from .api import current_run
-
-        explicit = current_run()
+        explicit = current_state.get()
+        parent: RunRecord | None
         if explicit is not None and not explicit.inferred:
             run, parent = explicit, None
         else:
-            run = self._find_or_start(
-                request, start_ns
-            )  # counted in flight under the lock, before the reaper can see it
-            parent = trace.set_span_in_context(run.span)
+            run = self._find_or_start(request, start_ns)  # counted in flight under the lock, before the reaper sees it
+            parent = run.record
             self._tool_owners.turn_began(run)
         run.touch()
         new_results = self._new_tool_results(request)
@@ -154,7 +168,7 @@ class TrajectoryTracker:
             results.extend(message.tool_results)
         return tuple(reversed(results))
 
-    def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> Run:
+    def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> RunState:
         probe = chaining.probe(request)
         with self._lock:
             run = self._chains.find(probe)
@@ -164,21 +178,18 @@ class TrajectoryTracker:
                 return run
         return self._start_inferred(start_ns, grouping.for_inferred(request.conversation_id))
 
-    def _start_inferred(self, start_ns: int | None = None, attributes: dict[str, Any] | None = None) -> Run:
-        """An inferred run starts with its first turn: its span starts at that turn's start time."""
-        attributes = attributes or {}
-        span = self.telemetry.start_run(self._agent_name, inferred=True, attributes=attributes, start_ns=start_ns)
-        run = Run(
+    def _start_inferred(self, start_ns: int | None = None, attributes: dict[str, Any] | None = None) -> RunState:
+        """An inferred run starts with its first turn: its span and duration start at that turn's start time."""
+        run = RunState(
             self._agent_name,
             inferred=True,
-            span=span,
             memory_turns=self._memory_turns,
             stagnation_window=self._stagnation_window,
             attributes=attributes,
+            start_ns=start_ns,
         )
-        if start_ns is not None:
-            run.start_ns = start_ns  # the run's duration is measured from its first turn too
-        evicted: list[Run] = []
+        self.telemetry.start_run(run.record)
+        evicted: list[RunState] = []
         with self._lock:
             run.in_flight = 1
             self._inferred[run.id] = run
@@ -224,16 +235,13 @@ class TrajectoryTracker:
                 resent = min(carried, usage.input_tokens)
                 growth = usage.input_tokens - run.previous_input_tokens
             if usage.input_tokens:
-                cache_ratio = (usage.cache_read_tokens or 0) / usage.input_tokens
+                cache_ratio = ratio(usage.cache_read_tokens or 0, usage.input_tokens)
             run.previous_input_tokens = usage.input_tokens
             run.previous_output_tokens = usage.output_tokens
         escalation = self._escalation(run, record)
         model = record.request.model or record.model
-        stagnating = run.add_turn(record, reasons, resent, escalation.direction if escalation else None)
-        run.previous_model = model or run.previous_model
-        run.touch()
-        self._register(run, record)
-        return TurnAnnotations(
+        stagnating = run.streak_after(bool(reasons))
+        annotations = TurnAnnotations(
             run_id=run.id,
             agent_name=run.name,
             index=handle.index,
@@ -245,14 +253,19 @@ class TrajectoryTracker:
             model_tier=self._tier(record.request.provider, model) if model else None,
             escalation=escalation,
             stagnating=stagnating,
-            group=grouping.of(run.attributes),
+            group=grouping.of(run.record.attributes),
         )
+        run.add_turn(record, annotations)
+        run.previous_model = model or run.previous_model
+        run.touch()
+        self._register(run, record)
+        return annotations
 
-    def run_requesting(self, call_key: bytes, name: str | None = None) -> Run | None:
+    def run_requesting(self, call_key: bytes, name: str | None = None) -> RunState | None:
         """The open inferred run that asked for this tool call: see `tool_owners`."""
         return self._tool_owners.owner(call_key, name)
 
-    def _register(self, run: Run, record: TurnRecord) -> None:
+    def _register(self, run: RunState, record: TurnRecord) -> None:
         if not run.inferred:
             return
         if record.response is not None and record.response.tool_calls:
@@ -275,7 +288,7 @@ class TrajectoryTracker:
             return guarded(self._list_price, provider, model)
         return None
 
-    def _escalation(self, run: Run, record: TurnRecord) -> Escalation | None:
+    def _escalation(self, run: RunState, record: TurnRecord) -> Escalation | None:
         model = record.request.model or record.model
         previous = run.previous_model
         pending = run.pending_escalation
@@ -290,14 +303,50 @@ class TrajectoryTracker:
         if pending is not None and pending[0] == model:
             reason, detail = "explicit", pending[1]
             run.pending_escalation = None
-        elif run.stagnating or run.last_turn_wasted:
+        elif run.wasted_streak > 0:  # stagnating, or the last turn was wasted
             reason = "stagnation"
         else:
             reason = "unspecified"
         return Escalation(from_model=previous, to_model=model, reason=reason, direction=direction, detail=detail)
 
     # -- tools -------------------------------------------------------------------------------------------------------
-    def _emit_inferred_tools(self, run: Run, results: tuple[ToolResult, ...], parent: Context | None) -> None:
+    def begin_tool(self, name: str, source: ToolSource, arguments: Any) -> tuple[ToolRecord, RunState | None, bytes]:
+        """A tool the application runs (`@tool`, MCP): its record, started, under the run it belongs to."""
+        key = digest(f"{name}\x00{canonical_json(arguments) or arguments}")
+        run = current_state.get()
+        parent: RunRecord | None = None
+        if run is None:
+            # no agent_run: the inferred run whose model requested this very call, if one did
+            run = self.run_requesting(key, name)
+            if run is not None:
+                parent = run.record
+        if run is not None:
+            run.observed_tool_keys.add(key)
+        tool = ToolRecord(
+            name,
+            source,
+            turn_index=run.stats.turns if run else None,
+            agent_name=run.name if run else None,
+            arguments=arguments,
+            group=grouping.of(run.record.attributes) if run else {},
+        )
+        self.telemetry.start_tool(tool, parent)
+        return tool, run, key
+
+    def end_tool(
+        self, tool: ToolRecord, run: RunState | None, key: bytes, *, error: BaseException | None = None
+    ) -> None:
+        if error is not None:
+            self.telemetry.fail_tool(tool, error)
+        else:
+            self.telemetry.finish_tool(tool)
+        if run is not None:
+            failed = tool.failed or error is not None
+            run.add_tool_call(failed)
+            if failed:
+                run.memory.mark_failed(key, tool.name)
+
+    def _emit_inferred_tools(self, run: RunState, results: tuple[ToolResult, ...], parent: RunRecord | None) -> None:
         """Tools that ran where we could not see them: a span from the previous turn's end to this request."""
         if not results or run.last_turn_end_ns is None:
             return
@@ -307,19 +356,20 @@ class TrajectoryTracker:
             pending = run.memory.pending_calls.get(result.call_id or "")
             if pending is None or pending[0] in observed:
                 continue
-            failed = reads_as_error(result)
-            span = self.telemetry.start_tool(
+            tool = ToolRecord(
                 pending[1],
-                source="inferred",
-                parent=parent,
-                turn_index=run.turn_count,
+                "inferred",
+                turn_index=run.stats.turns,
+                agent_name=run.name,
                 call_id=result.call_id,
                 start_ns=run.last_turn_end_ns,
-                agent_name=run.name,
-                group=grouping.of(run.attributes),
+                end_ns=now,
+                failed=reads_as_error(result),
+                group=grouping.of(run.record.attributes),
             )
-            self.telemetry.finish_tool(span, pending[1], source="inferred", failed=failed, end_ns=now)
-            run.add_tool_call(failed)
+            self.telemetry.start_tool(tool, parent)
+            self.telemetry.finish_tool(tool)
+            run.add_tool_call(tool.failed)
 
     # -- idle runs -------------------------------------------------------------------------------------------------
     def _ensure_reaper(self) -> None:
@@ -361,3 +411,21 @@ class TrajectoryTracker:
     def open_inferred_runs(self) -> int:
         with self._lock:
             return len(self._inferred)
+
+    def inferred_runs(self) -> list[Run]:
+        """The open inferred runs, least recently active first."""
+        with self._lock:
+            return [run.handle for run in self._inferred.values()]
+
+    def footprint(self, run: Run | None = None) -> dict[str, int]:
+        """Sizes of the bounded structures the tracker keeps, for `run` (default: the largest of the open inferred
+        runs) and for the tracker itself. A diagnostic: each stays under its documented bound however long runs go."""
+        with self._lock:
+            states = [run._state] if run is not None else list(self._inferred.values())
+            sizes = {"inferred_runs": len(self._inferred), "chaining_keys": len(self._chains)}
+            sizes["tool_owners"] = len(self._tool_owners)
+        for name in ("pending_calls", "answered_calls", "outputs", "failed_call_ids"):
+            sizes[name] = max((len(getattr(state.memory, name)) for state in states), default=0)
+        sizes["observed_tool_keys"] = max((len(state.observed_tool_keys) for state in states), default=0)
+        sizes["models"] = max((len(state.stats.models) for state in states), default=0)
+        return sizes

@@ -20,12 +20,12 @@ is `otel_agent.turn.waste_reason`):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..records import ToolCall, ToolResult, TurnRecord
+from ..values import canonical_json
 
 WASTE_REASONS = (
     "api_error",
@@ -46,17 +46,8 @@ def digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).digest()
 
 
-def canonical_arguments(arguments: str) -> str | None:
-    """Canonical JSON of a tool call's arguments, or None when they do not parse."""
-    try:
-        value = json.loads(arguments) if arguments.strip() else {}
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    except (ValueError, RecursionError):  # RecursionError: arguments nested deeper than the parser goes
-        return None
-
-
 def call_key(call: ToolCall) -> bytes:
-    return digest(f"{call.name}\x00{canonical_arguments(call.arguments) or call.arguments}")
+    return digest(f"{call.name}\x00{canonical_json(call.arguments) or call.arguments}")
 
 
 class BoundedSet:
@@ -178,7 +169,7 @@ class InvalidToolCall:
         for call in response.tool_calls:
             if offered is not None and call.name not in offered:
                 return True
-            if canonical_arguments(call.arguments) is None:
+            if canonical_json(call.arguments) is None:
                 return True
         return False
 

@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _sdk_checks() -> list[Check]:
-    from otel_agent.instrumentors import _already_hooked
+    from otel_agent.instrumentors import sdk_patched
 
     checks = []
     for module in ("openai", "anthropic"):
@@ -46,13 +46,12 @@ def _sdk_checks() -> list[Check]:
             checks.append(Check(f"sdk {module}", True, "not installed (nothing to patch)"))
             continue
         version = importlib.metadata.version(module)
-        base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
-        patched = all(_already_hooked(getattr(base, c), "request") for c in ("SyncAPIClient", "AsyncAPIClient"))
+        patched = sdk_patched(module)
         checks.append(Check(f"sdk {module} {version}", patched, "patched" if patched else "NOT patched"))
     if importlib.util.find_spec("mcp") is not None:
-        from otel_agent.trajectory.mcp_hook import _is_hooked, _owner
+        from otel_agent.trajectory import mcp_hook
 
-        hooked = _is_hooked(_owner())
+        hooked = mcp_hook.is_instrumented()
         checks.append(Check("mcp ClientSession.call_tool", hooked, "patched" if hooked else "NOT patched"))
     return checks
 

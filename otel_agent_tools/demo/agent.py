@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import otel_agent
@@ -57,14 +56,6 @@ def search_docs(query: str = "") -> str:
 
 
 TOOL_FUNCTIONS: dict[str, Callable[..., str]] = {"lookup_order": lookup_order, "search_docs": search_docs}
-
-
-@dataclass
-class TurnLog:
-    run: str
-    index: int
-    model: str
-    note: str
 
 
 class TriageAgent:

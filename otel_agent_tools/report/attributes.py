@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_agent import values
 from otel_agent.telemetry import names as n
 
 from .spans import SpanRow
@@ -26,21 +27,12 @@ def genai_attr(attributes: dict[str, Any], field_name: str) -> Any:
 
 
 def as_int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Exported attributes may arrive as strings: the lenient reader."""
+    return values.as_int(value, lenient=True)
 
 
 def as_float(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return values.as_float(value, lenient=True)
 
 
 def operation_of(span: SpanRow) -> str | None:

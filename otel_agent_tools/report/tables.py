@@ -44,6 +44,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from otel_agent.values import ratio
+
 from .errors import ReportError
 from .model import Run, Turn
 
@@ -217,10 +219,6 @@ class _ModelSums:
     turns: list[Turn] = field(default_factory=list)
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator > 0 else None
-
-
 def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
     sums: dict[tuple[str, str], _ModelSums] = {}
     for run in runs:
@@ -249,7 +247,7 @@ def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
                 provider=s.provider,
                 runs=len(s.run_ids),
                 successful_runs=successes,
-                success_rate=_ratio(successes, len(s.run_ids)),
+                success_rate=ratio(successes, len(s.run_ids)),
                 turns=len(s.turns),
                 wasted_turns=sum(1 for t in s.turns if t.wasted),
                 input_tokens=input_tokens,
@@ -260,10 +258,10 @@ def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
                 cost=cost,
                 reasoning_cost=reasoning_cost,
                 currency=s.currency,
-                cost_per_successful_run=_ratio(cost, successes) if cost > 0 else None,
-                score_per_1k_tokens=_ratio(sum(s.scored.values()), s.scored_tokens / 1000) if s.scored else None,
-                thinking_cost_share=_ratio(reasoning_cost, cost),
-                effective_price_per_1m=_ratio(cost * 1e6, input_tokens + output_tokens) if cost > 0 else None,
+                cost_per_successful_run=ratio(cost, successes) if cost > 0 else None,
+                score_per_1k_tokens=ratio(sum(s.scored.values()), s.scored_tokens / 1000) if s.scored else None,
+                thinking_cost_share=ratio(reasoning_cost, cost),
+                effective_price_per_1m=ratio(cost * 1e6, input_tokens + output_tokens) if cost > 0 else None,
                 server_address=s.server_address,
             )
         )

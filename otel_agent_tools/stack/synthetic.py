@@ -1,8 +1,9 @@
-"""A synthetic agent-run emitter: the spans and metrics otel-agent emits, written with the OpenTelemetry SDK only.
+"""A synthetic agent-run emitter: otel-agent's own telemetry, fed with made-up records instead of an LLM.
 
 It exists to drive the backend stack (end-to-end tests, throughput benchmark, `otel-agent stack up --demo`)
-without an LLM. Every name comes from :mod:`otel_agent.telemetry.names` and the metric attribute sets follow
-``otel_agent/telemetry/inference.py``, so Jaeger and Prometheus see what a real instrumented agent produces:
+without an LLM. It builds the same records the library does (`TurnRequest`/`TurnRecord`/`TurnAnnotations`,
+`RunRecord`, `ToolRecord`; run figures folded by `RunStats.add_turn`) and hands them to the library's own
+`TelemetryHandler`, so every span, attribute, metric and label set is the real one and cannot drift from it:
 
     invoke_agent {agent}            run totals (otel_agent.run.*), status ERROR on failure
       chat {model}                  one per turn: usage, cost, otel_agent.turn.* (wasted, waste_reason),
@@ -30,18 +31,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from otel_agent.config import ContentMode
+from otel_agent.records import (
+    CostBreakdown,
+    Escalation,
+    RunRecord,
+    ToolRecord,
+    TurnAnnotations,
+    TurnRecord,
+    TurnRequest,
+    TurnResponse,
+    Usage,
+)
 from otel_agent.telemetry import names as n
+from otel_agent.telemetry.handler import TelemetryHandler
+from otel_agent.telemetry.instruments import Instruments
 
 SCOPE = "otel_agent_tools.stack.synthetic"
 
@@ -129,14 +141,6 @@ def scenario(kind: str, agent: str = "e2e-agent", cost_scale: float = 1.0) -> Ru
     raise ValueError(f"unknown scenario {kind!r}")
 
 
-def _views() -> list[View]:
-    return [
-        View(instrument_name=spec.name, aggregation=ExplicitBucketHistogramAggregation(list(spec.buckets)))
-        for spec in n.ALL_METRICS
-        if spec.kind == "histogram" and spec.buckets
-    ]
-
-
 class SyntheticAgentTelemetry:
     """Own tracer/meter providers (never the global ones) exporting OTLP/HTTP to ``endpoint``."""
 
@@ -150,230 +154,138 @@ class SyntheticAgentTelemetry:
         export_timeout_s: float = 5.0,
         resource_attributes: dict[str, Any] | None = None,
         max_queue_size: int = 2048,
+        span_processor: SpanProcessor | None = None,
+        metric_reader: MetricReader | None = None,
     ) -> None:
+        """`span_processor` / `metric_reader`, when given, replace the OTLP/HTTP ones (in-process tests)."""
         self.service_name = service_name
         endpoint = endpoint.rstrip("/")
         res = Resource.create({"service.name": service_name, **(resource_attributes or {})})
         self.tracer_provider = TracerProvider(resource=res)
         self.tracer_provider.add_span_processor(
-            BatchSpanProcessor(
+            span_processor
+            or BatchSpanProcessor(
                 OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=export_timeout_s),
                 schedule_delay_millis=span_schedule_delay_ms,
                 max_queue_size=max_queue_size,
             )
         )
-        self.reader = PeriodicExportingMetricReader(
+        self.reader = metric_reader or PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics", timeout=export_timeout_s),
             export_interval_millis=metric_interval_ms,
-            export_timeout_millis=export_timeout_s * 1000,
+            export_timeout_millis=int(export_timeout_s * 1000),
         )
-        self.meter_provider = MeterProvider(metric_readers=[self.reader], resource=res, views=_views())
-        self.tracer = self.tracer_provider.get_tracer(SCOPE)
-        meter = self.meter_provider.get_meter(SCOPE)
+        self.meter_provider = MeterProvider(metric_readers=[self.reader], resource=res)
         self.g = n.GenAINames.resolve(latest=False)
-
-        def make(spec: n.MetricSpec) -> Any:
-            factory = {
-                "counter": meter.create_counter,
-                "histogram": meter.create_histogram,
-                "updown_counter": meter.create_up_down_counter,
-            }[spec.kind]
-            return factory(spec.name, unit=spec.unit, description=spec.description)
-
-        self.m_tokens = make(n.M_TOKENS)
-        self.m_cost = make(n.M_COST)
-        self.m_turns = make(n.M_TURNS)
-        self.m_escalations = make(n.M_ESCALATIONS)
-        self.m_runs = make(n.M_RUNS)
-        self.m_tool_calls = make(n.M_TOOL_CALLS)
-        self.m_token_usage = make(n.M_TOKEN_USAGE)
-        self.m_duration = make(n.M_OPERATION_DURATION)
-        self.m_operation_cost = make(n.M_OPERATION_COST)
-        self.m_run_cost = make(n.M_RUN_COST)
-        self.m_run_turns = make(n.M_RUN_TURNS)
-        self.m_run_duration = make(n.M_RUN_DURATION)
+        instruments = Instruments.create(self.meter_provider.get_meter(SCOPE), latest=False)
+        self.telemetry = TelemetryHandler(
+            self.tracer_provider.get_tracer(SCOPE), instruments, self.g, ContentMode.NO_CONTENT, 16_384
+        )
 
     # -- one run ------------------------------------------------------------------------------------------------------
     def emit(self, spec: RunSpec) -> EmittedRun:
-        g = self.g
-        run_id = uuid.uuid4().hex
+        telemetry = self.telemetry
         end_ns = time.time_ns()
         start_ns = end_ns - int(spec.duration_s * 1e9)
         slot = (end_ns - start_ns) // (len(spec.turns) + 1)
         tokens: Counter[str] = Counter()
         cost: Counter[str] = Counter()
         names = [n.span_name(n.OPERATION_INVOKE_AGENT, spec.agent)]
-        wasted = sum(t.wasted for t in spec.turns)
-        escalations = sum(t.escalated_from is not None for t in spec.turns)
-        failed = spec.outcome == "failure" or any(t.error for t in spec.turns)
-        run_cost = sum(t.cost for t in spec.turns)
-        models = sorted({t.model for t in spec.turns})
-
-        root = self.tracer.start_span(
-            names[0],
-            kind=SpanKind.INTERNAL,
-            start_time=start_ns,
-            attributes={
-                g.operation: n.OPERATION_INVOKE_AGENT,
-                g.agent_name: spec.agent,
-                g.provider: spec.provider,
-                n.RUN_ID: run_id,
-            },
-        )
-        root_ctx = trace.set_span_in_context(root)
-        for index, turn in enumerate(spec.turns):
-            t0 = start_ns + index * slot + slot // 10
+        run = RunRecord(id=uuid.uuid4().hex[:16], name=spec.agent, inferred=False, start_ns=start_ns)
+        telemetry.start_run(run)
+        trace_id = format(run.telemetry.get_span_context().trace_id, "032x")
+        for index, turn in enumerate(spec.turns, start=1):
+            t0 = start_ns + (index - 1) * slot + slot // 10
             t1 = t0 + slot // 2
-            labels = {g.operation: n.OPERATION_CHAT, g.provider: spec.provider, g.request_model: turn.model}
-            chat_name = n.span_name(n.OPERATION_CHAT, turn.model)
-            names.append(chat_name)
-            attributes: dict[str, Any] = {
-                **labels,
-                g.response_model: turn.model,
-                g.agent_name: spec.agent,
-                g.usage_input: turn.input_tokens,
-                g.usage_output: turn.output_tokens,
-                g.usage_reasoning: turn.reasoning_tokens,
-                g.cost_amount: turn.cost,
-                g.cost_currency: "USD",
-                g.cost_source: "synthetic",
-                n.COST_INPUT: turn.cost_input,
-                n.COST_OUTPUT: turn.cost_output,
-                n.COST_REASONING: turn.cost_reasoning,
-                n.RUN_ID: run_id,
-                n.TURN_INDEX: index,
-                n.TURN_WASTED: turn.wasted,
-                n.TURN_MODEL_TIER: "large" if turn.escalated_from else "small",
-            }
-            if turn.wasted:
-                attributes[n.TURN_WASTE_REASON] = turn.waste_reason or "unspecified"
-            if turn.error:
-                attributes[n.ERROR_TYPE] = "APIStatusError"
-            chat = self.tracer.start_span(
-                chat_name, context=root_ctx, kind=SpanKind.CLIENT, start_time=t0, attributes=attributes
+            request = TurnRequest(
+                provider=spec.provider,
+                operation="chat",
+                model=turn.model,
+                server_address=None,
+                server_port=None,
+                stream=False,
+                api="chat.completions",
             )
+            names.append(n.span_name(n.OPERATION_CHAT, turn.model))
+            span = telemetry.start_inference(request, t0, run)
+            usage = Usage(turn.input_tokens, turn.output_tokens, reasoning_tokens=turn.reasoning_tokens)
+            record = TurnRecord(
+                request=request,
+                response=TurnResponse(model=turn.model, finish_reasons=("stop",), usage=usage),
+                start_ns=t0,
+                end_ns=t1,
+                error_type="500" if turn.error else None,
+                cost=CostBreakdown(
+                    total=turn.cost,
+                    input=turn.cost_input,
+                    output=turn.cost_output,
+                    reasoning=turn.cost_reasoning,
+                    price_source="user",  # the scenario's prices, declared like a user's price file
+                ),
+            )
+            escalation = None
             if turn.escalated_from:
-                chat.add_event(
-                    n.ESCALATION_EVENT,
-                    {
-                        n.ESCALATION_FROM_MODEL: turn.escalated_from,
-                        n.ESCALATION_TO_MODEL: turn.model,
-                        n.ESCALATION_REASON: "tool_failure",
-                        n.ESCALATION_DIRECTION: "up",
-                    },
-                    timestamp=t0,
+                escalation = Escalation(
+                    from_model=turn.escalated_from, to_model=turn.model, reason="explicit", direction="up"
                 )
-            if turn.error:
-                chat.set_status(Status(StatusCode.ERROR, "synthetic API error"))
-            ctx = trace.set_span_in_context(chat)
-            # metrics with the attribute sets of otel_agent/telemetry/inference.py; context -> exemplars
-            common = {**labels, g.response_model: turn.model}
-            agent_labels = {**labels, g.agent_name: spec.agent}
-            self.m_duration.record((t1 - t0) / 1e9, common, context=ctx)
-            self.m_token_usage.record(turn.input_tokens, {**common, g.token_type: "input"}, context=ctx)
-            self.m_token_usage.record(turn.output_tokens, {**common, g.token_type: "output"}, context=ctx)
+            annotations = TurnAnnotations(
+                run_id=run.id,
+                agent_name=spec.agent,
+                index=index,
+                wasted=turn.wasted,
+                waste_reasons=(turn.waste_reason or "unspecified",) if turn.wasted else (),
+                model_tier=2.0 if turn.escalated_from else 1.0,
+                escalation=escalation,
+            )
+            telemetry.finish_inference(span, record, annotations)
+            run.stats.add_turn(record, annotations)
             for token_type, value in (
                 ("input", turn.input_tokens),
                 ("output", turn.output_tokens),
                 ("reasoning", turn.reasoning_tokens),
             ):
                 if value:
-                    self.m_tokens.add(value, {**agent_labels, g.token_type: token_type}, context=ctx)
                     tokens[token_type] += value
-            self.m_operation_cost.record(turn.cost, common, context=ctx)
             for component, value in (
                 ("input", turn.cost_input),
                 ("output", turn.cost_output),
                 ("reasoning", turn.cost_reasoning),
             ):
                 if value:
-                    self.m_cost.add(value, {**agent_labels, n.COST_COMPONENT: component}, context=ctx)
                     cost[component] += value
-            self.m_turns.add(
-                1,
-                {**agent_labels, n.TURN_WASTED: turn.wasted, n.TURN_WASTE_REASON: turn.waste_reason or "none"},
-                context=ctx,
-            )
-            if turn.escalated_from:
-                self.m_escalations.add(
-                    1,
-                    {
-                        g.agent_name: spec.agent,
-                        n.ESCALATION_FROM_MODEL: turn.escalated_from,
-                        n.ESCALATION_TO_MODEL: turn.model,
-                        n.ESCALATION_REASON: "tool_failure",
-                        n.ESCALATION_DIRECTION: "up",
-                    },
-                    context=ctx,
-                )
-            chat.end(end_time=t1)
             if turn.tool:
-                tool_name = n.span_name(n.OPERATION_EXECUTE_TOOL, turn.tool)
-                names.append(tool_name)
-                tool = self.tracer.start_span(
-                    tool_name,
-                    context=root_ctx,
-                    kind=SpanKind.INTERNAL,
-                    start_time=t1 + 1000,
-                    attributes={
-                        g.operation: n.OPERATION_EXECUTE_TOOL,
-                        g.tool_name: turn.tool,
-                        g.agent_name: spec.agent,
-                        n.TOOL_TURN_INDEX: index,
-                        n.TOOL_SOURCE: "decorator",
-                        n.TOOL_IS_ERROR: turn.tool_error,
-                    },
+                names.append(n.span_name(n.OPERATION_EXECUTE_TOOL, turn.tool))
+                tool = ToolRecord(
+                    turn.tool,
+                    "decorator",
+                    turn_index=run.stats.turns,
+                    agent_name=spec.agent,
+                    start_ns=t1 + 1000,
+                    end_ns=t1 + slot // 4,
+                    failed=turn.tool_error,
                 )
-                self.m_tool_calls.add(
-                    1,
-                    {
-                        g.agent_name: spec.agent,
-                        g.tool_name: turn.tool,
-                        n.TOOL_SOURCE: "decorator",
-                        n.TOOL_IS_ERROR: turn.tool_error,
-                    },
-                )
-                tool.end(end_time=t1 + slot // 4)
-
-        root.set_attributes(
-            {
-                n.RUN_TURNS: len(spec.turns),
-                n.RUN_WASTED_TURNS: wasted,
-                n.RUN_ESCALATIONS: escalations,
-                n.RUN_DEESCALATIONS: 0,
-                n.RUN_INPUT_TOKENS: tokens["input"],
-                n.RUN_OUTPUT_TOKENS: tokens["output"],
-                n.RUN_REASONING_TOKENS: tokens["reasoning"],
-                n.RUN_COST: run_cost,
-                n.RUN_COST_CURRENCY: "USD",
-                n.RUN_OUTCOME: spec.outcome,
-                n.RUN_MODELS: models,
-                n.RUN_END_REASON: "exit",
-            }
-        )
-        if failed:
-            root.set_status(Status(StatusCode.ERROR, "run failed"))
-        root_labels = {g.agent_name: spec.agent}
-        self.m_runs.add(1, {**root_labels, n.RUN_OUTCOME: spec.outcome}, context=root_ctx)
-        self.m_run_cost.record(run_cost, root_labels, context=root_ctx)
-        self.m_run_turns.record(len(spec.turns), root_labels, context=root_ctx)
-        self.m_run_duration.record(spec.duration_s, root_labels, context=root_ctx)
-        trace_id = format(root.get_span_context().trace_id, "032x")
-        root.end(end_time=end_ns)
+                telemetry.start_tool(tool, run)
+                telemetry.finish_tool(tool)
+                run.stats.add_tool_call(turn.tool_error)
+        run.end_ns = end_ns
+        run.last_activity_ns = end_ns
+        run.outcome = spec.outcome
+        telemetry.finish_run(run)
+        stats = run.stats
         return EmittedRun(
             trace_id=trace_id,
-            run_id=run_id,
+            run_id=run.id,
             service_name=self.service_name,
             agent=spec.agent,
             span_count=len(names),
-            turns=len(spec.turns),
-            wasted_turns=wasted,
-            escalations=escalations,
+            turns=stats.turns,
+            wasted_turns=stats.wasted_turns,
+            escalations=stats.escalations,
             tokens=dict(tokens),
             cost=dict(cost),
-            cost_total=run_cost,
+            cost_total=stats.cost,
             outcome=spec.outcome,
-            failed=failed,
+            failed=spec.outcome == "failure" or any(t.error for t in spec.turns),
             end_time_ns=end_ns,
             span_names=names,
         )

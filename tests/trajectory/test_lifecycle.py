@@ -46,7 +46,7 @@ def otel_agent_runtime_open_runs() -> int:
     from otel_agent import runtime
 
     rt = runtime.current()
-    return rt.pipeline.trajectory.open_inferred_runs if rt is not None else 0
+    return rt.trajectory.open_inferred_runs if rt is not None else 0
 
 
 def test_inferred_run_ends_at_shutdown(traj: Any) -> None:

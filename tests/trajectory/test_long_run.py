@@ -59,7 +59,7 @@ class Counting(SpanProcessor):
 
 
 class Feeder:
-    """Feeds turns to the pipeline exactly as capture/call.py does: begin_turn, span start, complete.
+    """Feeds turns to the pipeline exactly as capture/call.py does: begin (turn, span), complete.
 
     The whole conversation is built up front, so that during the run the test itself keeps no new objects: what
     memory grows by is otel-agent's.
@@ -115,10 +115,9 @@ class Feeder:
             api="chat.completions",
         )
         start = time.time_ns()
-        handle = self.pipeline.begin_turn(request, start)
-        span = self.pipeline.telemetry.start(request, handle.parent_context if handle else None, start)
+        span, handle, gpu_token = self.pipeline.begin(request, start)
         record = TurnRecord(request=request, response=response, start_ns=start, end_ns=time.time_ns())
-        self.pipeline.complete(span, record, handle, None)
+        self.pipeline.complete(span, record, handle, gpu_token)
 
 
 @pytest.mark.parametrize("explicit", [False, True], ids=["inferred", "explicit"])
@@ -161,7 +160,7 @@ def test_ten_thousand_turns(explicit: bool) -> None:
         tracemalloc.stop()
         blocks[TURNS] = sys.getallocatedblocks()
         if run is None:
-            (run,) = tracker._inferred.values()
+            (run,) = tracker.inferred_runs()
 
         # every turn landed in the one run, in order
         stats = run.stats
@@ -169,18 +168,13 @@ def test_ten_thousand_turns(explicit: bool) -> None:
         assert stats.wasted_by_reason["repeated_tool_call"] > 0 and stats.wasted_by_reason["tool_error"] > 0
 
         # bounded state: the run's memory, its chaining keys, the tracker's indexes
-        memory = run.memory
-        for name, size in (
-            ("pending_calls", len(memory.pending_calls)),
-            ("answered_calls", len(memory.answered_calls)),
-            ("outputs", len(memory.outputs)),
-            ("failed_call_ids", len(memory.failed_call_ids)),
-            ("observed_tool_keys", len(run.observed_tool_keys)),
-        ):
-            assert size <= MEMORY_TURNS, name
-        assert len(tracker._chains) <= 2 + 4 * 8  # first message, then per turn kept: answer, words, id, call ids
-        assert len(tracker._tool_owners) <= 4096
-        assert len(stats.models) <= 16
+        sizes = tracker.footprint(run)
+        for name in ("pending_calls", "answered_calls", "outputs", "failed_call_ids", "observed_tool_keys"):
+            assert sizes[name] <= MEMORY_TURNS, (name, sizes)
+        # first message, then per turn kept: answer, words, id, call ids
+        assert sizes["chaining_keys"] <= 2 + 4 * 8, sizes
+        assert sizes["tool_owners"] <= 4096, sizes
+        assert sizes["models"] <= 16 and len(stats.models) <= 16
 
         # memory: once the bounded structures are full (the tracker's 4,096 remembered tool calls take ~5,000
         # turns), the run holds no more memory blocks as turns go on, and the last 1,000 turns leave well under

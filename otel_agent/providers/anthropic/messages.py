@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
-from .._messages import canonical_json, text_of
+from ...values import canonical_json
+from .._messages import text_of
 from .._read import as_float, as_int, as_str, get
 
 
@@ -31,7 +32,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
                     ToolCall(
                         id=as_str(get(block, "id")),
                         name=as_str(get(block, "name")) or "",
-                        arguments=canonical_json(get(block, "input")),
+                        arguments=_arguments(get(block, "input")),
                     )
                 )
             elif kind == "tool_result":
@@ -99,7 +100,7 @@ def response(parsed: Any) -> TurnResponse:
                 ToolCall(
                     id=as_str(get(block, "id")),
                     name=as_str(get(block, "name")) or "",
-                    arguments=canonical_json(get(block, "input")),
+                    arguments=_arguments(get(block, "input")),
                 )
             )
         elif kind in ("thinking", "redacted_thinking"):
@@ -175,7 +176,7 @@ class MessagesStreamAccumulator:
             elif kind == "tool_use":
                 calls.append(
                     ToolCall(
-                        id=as_str(block_id), name=as_str(name) or "", arguments=canonical_json("".join(pieces) or "{}")
+                        id=as_str(block_id), name=as_str(name) or "", arguments=_arguments("".join(pieces) or "{}")
                     )
                 )
             elif kind in ("thinking", "redacted_thinking"):
@@ -193,3 +194,8 @@ class MessagesStreamAccumulator:
             raw_output=[{"type": "text", "text": text}]
             + [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls],
         )
+
+
+def _arguments(value: Any) -> str:
+    """A tool call's input as canonical JSON text; text that does not parse is kept as it came."""
+    return canonical_json(value) or (value if isinstance(value, str) else str(value))
