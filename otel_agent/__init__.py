@@ -28,17 +28,20 @@ __all__ = [
 ]
 
 
-def instrument(*, tracer_provider: Any = None, meter_provider: Any = None, **options: Any) -> None:
+def instrument(
+    *, tracer_provider: Any = None, meter_provider: Any = None, logger_provider: Any = None, **options: Any
+) -> None:
     """Instrument the openai and anthropic SDKs (and MCP tool calls) present in this process. Idempotent.
 
     Uses the application's tracer and meter providers when it has set them (or when passed), otherwise sets up SDK
-    providers with `service.name` and the exporters the `OTEL_*` variables choose. Every option is also an
+    providers with `service.name` and the exporters the `OTEL_*` variables choose; likewise a logger provider, for the
+    content events (`capture_content` `EVENT_ONLY` / `SPAN_AND_EVENT`). Every option is also an
     `OTEL_AGENT_*` variable: see docs/configuration.md.
     """
     from .instrumentors import INSTRUMENTORS
 
     resolved = resolve_options(options)
-    runtime.start(resolved, tracer_provider, meter_provider)
+    runtime.start(resolved, tracer_provider, meter_provider, logger_provider)
     for name in resolved.providers:
         instrumentor_cls = INSTRUMENTORS.get(name)
         if instrumentor_cls is None:
@@ -53,7 +56,8 @@ def instrument(*, tracer_provider: Any = None, meter_provider: Any = None, **opt
 
 
 def uninstrument() -> None:
-    """Remove every patch and shut down what `instrument()` set up (flushing its exporters). Idempotent."""
+    """Remove every patch, end open runs and flush the providers `instrument()` set up (they stay installed: a
+    later `instrument()` reuses them; they shut down at exit). Idempotent."""
     from .instrumentors import INSTRUMENTORS
 
     for instrumentor_cls in INSTRUMENTORS.values():

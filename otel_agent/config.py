@@ -337,6 +337,9 @@ class Options:
     gpu_sample_hz: float = 10.0
     gpu_devices: tuple[str, ...] = ()
     gpu_hourly_price: float | None = None
+    exit_timeout_s: float = 3.0
+    file_max_bytes: int = 64 * 1024 * 1024
+    file_backups: int = 3
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -456,6 +459,25 @@ OPTIONS: tuple[Option, ...] = (
         "USD per GPU-hour, to price self-hosted models by GPU time.",
         optional=True,
     ),
+    Option(
+        "exit_timeout_s",
+        "OTEL_AGENT_EXIT_TIMEOUT",
+        Float(min=0, max=3600),
+        "At process exit, the most seconds spent ending open runs and flushing the providers otel-agent set up "
+        "(default 3); what is still unsent then is dropped, with one WARNING line saying what.",
+    ),
+    Option(
+        "file_max_bytes",
+        "OTEL_AGENT_FILE_MAX_BYTES",
+        Int(min=0),
+        "Size in bytes at which an OTLP-JSON telemetry file rotates (default 67108864, 64 MiB; 0: never).",
+    ),
+    Option(
+        "file_backups",
+        "OTEL_AGENT_FILE_BACKUPS",
+        Int(min=0, max=1000),
+        "Rotated OTLP-JSON files kept per signal, `traces.1.otlp.jsonl` the newest (default 3; 0: drop on rotation).",
+    ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -513,3 +535,84 @@ def _safe_name(name: Any) -> str:
 def _warn(setting: str, exc: Invalid, used: Any, source: str | None) -> None:
     origin = f"from {source}" if source else "the default"
     log.warning("otel-agent: ignoring %s: %s; using %s (%s)", setting, exc, _shown(used), origin)
+
+
+# -- the standard OTEL_* exporter variables ------------------------------------------------------------------------
+# Read here (as every variable is) for `setup_providers`, which only applies them when otel-agent sets up providers.
+
+SIGNALS = ("traces", "metrics", "logs")
+EXPORTER_NAMES = frozenset({"otlp", "console", "none", "file", "otlp_json_file"})
+PROTOCOLS = ("http/protobuf", "grpc")
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: Any) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
+
+
+def signal_exporters(signal: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
+    """`OTEL_{SIGNAL}_EXPORTER` as a tuple of known names (`otlp_json_file` read as our `file`), or None when unset.
+
+    An unknown name is dropped with one WARNING line; when no known name is left the caller uses its default."""
+    env = os.environ if environ is None else environ
+    variable = f"OTEL_{signal.upper()}_EXPORTER"
+    raw = env.get(variable, "")
+    if not raw.strip():
+        return None
+    names: list[str] = []
+    for part in raw.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in EXPORTER_NAMES:
+            _warn_once(
+                f"{variable}={raw}",
+                "otel-agent: ignoring %s=%r: unknown exporter %r (known: otlp, console, none, otlp_json_file)",
+                variable,
+                raw,
+                name,
+            )
+            continue
+        name = "file" if name == "otlp_json_file" else name
+        if name not in names:
+            names.append(name)
+    if not names:
+        return None
+    if "none" in names:
+        return ("none",)
+    return tuple(names)
+
+
+def otlp_protocol(signal: str, environ: Mapping[str, str] | None = None) -> str:
+    """`OTEL_EXPORTER_OTLP_{SIGNAL}_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`.
+
+    `grpc` or `http/protobuf`; anything else (`http/json` too, which the Python exporters do not offer) is one
+    WARNING line and `http/protobuf`."""
+    env = os.environ if environ is None else environ
+    for variable in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        raw = env.get(variable, "").strip()
+        if not raw:
+            continue
+        value = raw.lower()
+        if value in PROTOCOLS:
+            return value
+        _warn_once(
+            f"{variable}={raw}",
+            "otel-agent: ignoring %s=%r: supported protocols are grpc and http/protobuf; using http/protobuf",
+            variable,
+            raw,
+        )
+        return "http/protobuf"
+    return "http/protobuf"
+
+
+def otlp_endpoint_set(signal: str, environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"))
+
+
+def service_name(options: Options, environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return options.service_name or env.get("OTEL_SERVICE_NAME") or "otel-agent"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Operation = Literal["chat", "embeddings", "text_completion"]
 
@@ -78,7 +78,7 @@ class TurnRequest:
     conversation_id: str | None = None  # the provider's or application's own conversation id, never invented
     previous_response_id: str | None = None  # server-side state: the earlier response this request continues
     api: str = ""  # e.g. "chat.completions", "responses", "messages", "beta.messages"
-    raw_messages: Any = None  # the request's own message objects, read only when content capture is on
+    content: ContentSource | None = None  # the request's messages, read only when content capture is on
 
 
 @dataclass(slots=True)
@@ -108,7 +108,7 @@ class TurnResponse:
     tool_calls: tuple[ToolCall, ...] = ()
     refusal: str | None = None
     has_thinking: bool = False
-    raw_output: Any = None  # the response's own output objects, read only when content capture is on
+    content: ContentSource | None = None  # the output messages, read only when content capture is on
     reported_cost: float | None = None  # a cost the provider itself reported (OpenRouter usage.cost, a proxy header)
     service_tier: str | None = None  # openai.response.service_tier
     system_fingerprint: str | None = None  # openai.response.system_fingerprint
@@ -335,3 +335,103 @@ class ToolRecord:
     result: Any = None  # recorded only when content capture is on
     group: dict[str, str] = field(default_factory=dict)  # the run's grouping ids (conversation, user, session)
     telemetry: Any = None
+
+
+# -- message content, by the GenAI conventions' message schema ---------------------------------------------------
+# What a provider adapter fills for `gen_ai.input.messages`, `gen_ai.output.messages` and `gen_ai.system_instructions`
+# (and the `gen_ai.client.inference.operation.details` event). Adapters never build these on the hot path: they put a
+# `ContentSource` on the request and the response (holding the SDK's own objects, O(1)), and the telemetry layer
+# calls it only when content capture is on. `telemetry/content.py` renders the parts, redacts secrets and applies
+# the size cap. A new provider adapter writes one `ContentSource` per API and maps each of its block types to the
+# part below that means the same thing; a block with no match is a `GenericPart` (type plus plain JSON fields).
+
+
+@dataclass(slots=True, frozen=True)
+class TextPart:
+    """Text sent to or received from the model."""
+
+    content: str
+
+
+@dataclass(slots=True, frozen=True)
+class ReasoningPart:
+    """The model's visible reasoning (OpenAI reasoning summaries, Anthropic thinking blocks); never a signature or
+    encrypted content."""
+
+    content: str
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCallPart:
+    """A tool call the model requested. `arguments`: the parsed JSON value, or the raw text when it does not parse."""
+
+    name: str
+    id: str | None = None
+    arguments: Any = None
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCallResponsePart:
+    """A tool result sent back to the model (any role may carry it)."""
+
+    id: str | None
+    response: Any
+
+
+@dataclass(slots=True, frozen=True)
+class BlobPart:
+    """Inline binary data; `content` is the base64 text the request carried."""
+
+    modality: str  # image | video | audio | document
+    content: str
+    mime_type: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class UriPart:
+    """Data referenced by URI (never a `data:` URL: that is a `BlobPart`)."""
+
+    modality: str
+    uri: str
+    mime_type: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class FilePart:
+    """A file uploaded to the provider beforehand, referenced by its id."""
+
+    modality: str
+    file_id: str
+    mime_type: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class GenericPart:
+    """Any other block: its type and its plain JSON fields (server tool calls, citations, refusals, ...)."""
+
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart | UriPart | FilePart | GenericPart
+
+
+@dataclass(slots=True, frozen=True)
+class ChatMessage:
+    """One message: its role (`system`, `user`, `assistant`, `tool`, or the provider's own) and its parts.
+    `finish_reason` only on output messages: `stop`, `length`, `content_filter`, `tool_call`, `error`."""
+
+    role: str
+    parts: tuple[Part, ...]
+    finish_reason: str | None = None
+    name: str | None = None
+
+
+class ContentSource(Protocol):
+    """A call's messages, read on demand from the SDK's own objects. For a request: the system instructions and
+    the input messages; for a response: the output messages (one per choice or candidate), no system instructions.
+    May raise on malformed data: the caller drops the content, never the span."""
+
+    def system_instructions(self) -> tuple[Part, ...]: ...
+
+    def messages(self) -> tuple[ChatMessage, ...]: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # the parts load in `start`, keeping `import otel_agent` ligh
     from .cost.model import CostModel
     from .pipeline import Pipeline
     from .setup_providers import Providers
+    from .telemetry import names as n
+    from .telemetry.events import InferenceDetailsEvents
     from .telemetry.handler import TelemetryHandler
     from .trajectory.tracker import TrajectoryTracker
 
@@ -44,12 +47,21 @@ class Runtime:
     def cost(self) -> CostModel | None:
         return self.pipeline.cost
 
-    def shutdown(self) -> None:
+    def end_runs(self) -> None:
+        """End open runs and stop samplers, while the providers still export."""
+        self.pipeline.shutdown()
+
+    def shutdown(self, *, final: bool = False) -> None:
+        """End runs, then flush (uninstrument) or shut down (exit) the providers we own, within exit_timeout_s."""
         from .trajectory import api as trajectory_api
 
         trajectory_api.install(None)
-        self.pipeline.shutdown()
-        self.providers.shutdown()
+        self.end_runs()
+        timeout = self.options.exit_timeout_s
+        if final:
+            self.providers.shutdown(timeout)
+        else:
+            self.providers.flush(timeout)
 
 
 _lock = threading.Lock()
@@ -65,7 +77,9 @@ def current_pipeline() -> Pipeline | None:
     return runtime.pipeline if runtime is not None else None
 
 
-def start(options: Options, tracer_provider: Any = None, meter_provider: Any = None) -> Runtime:
+def start(
+    options: Options, tracer_provider: Any = None, meter_provider: Any = None, logger_provider: Any = None
+) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is not None:
@@ -81,13 +95,16 @@ def start(options: Options, tracer_provider: Any = None, meter_provider: Any = N
         from .trajectory import api as trajectory_api
         from .trajectory.tracker import TrajectoryTracker
 
-        providers = resolve_providers(options, tracer_provider, meter_provider)
+        content = options.capture_content or content_mode_from_env()
+        providers = resolve_providers(
+            options, tracer_provider, meter_provider, logs=content.on_event, logger_provider=logger_provider
+        )
         genai = n.GenAINames.resolve()
         tracer = providers.tracer_provider.get_tracer(SCOPE, _version.VERSION)
         meter = providers.meter_provider.get_meter(SCOPE, _version.VERSION)
         instruments = Instruments.create(meter, latest=genai.latest)
-        content = options.capture_content or content_mode_from_env()
-        telemetry = TelemetryHandler(tracer, instruments, genai, content, options.content_max_chars)
+        events = _content_events(providers, genai, options) if content.on_event else None
+        telemetry = TelemetryHandler(tracer, instruments, genai, content, options.content_max_chars, events)
         cost = _part("pricing", options.cost, lambda: CostModel.from_options(options, telemetry.record_list_price))
         gpu = _part(
             "GPU sampling",
@@ -106,6 +123,7 @@ def start(options: Options, tracer_provider: Any = None, meter_provider: Any = N
         pipeline = Pipeline(options, telemetry, trajectory=trajectory, cost=cost, gpu=gpu)
         trajectory_api.install(trajectory)
         _runtime = Runtime(options, providers, telemetry, pipeline, content)
+        _order_exit(providers)
         return _runtime
 
 
@@ -120,12 +138,73 @@ def _part(what: str, wanted: bool, build: Any, level: int = logging.WARNING) -> 
         return None
 
 
-def stop() -> None:
-    global _runtime
+# -- process lifecycle: exit and fork ----------------------------------------------------------------------------
+_guarded: set[int] = set()
+
+
+def _order_exit(providers: Providers) -> None:
+    """Our exit hook runs before the providers' own: atexit runs last-registered first, and the application's (or
+    the auto-instrumentation's) providers exist by now, so registering here puts us ahead of them. Providers we own
+    have no exit hook of their own (`setup_providers`). An application provider created later, or shut down
+    explicitly, is covered by a guard that ends open runs first."""
+    from .setup_providers import install_shutdown_guard
+
+    atexit.unregister(_at_exit)
+    atexit.register(_at_exit)
+    if providers.owned_tracer is None and id(providers.tracer_provider) not in _guarded:
+        if install_shutdown_guard(providers.tracer_provider, _end_runs):
+            _guarded.add(id(providers.tracer_provider))
+
+
+def _end_runs() -> None:
+    runtime = _runtime
+    if runtime is not None:
+        runtime.end_runs()
+
+
+def _at_exit() -> None:
+    stop(final=True)
+
+
+def _after_fork_in_child() -> None:
+    """The child starts with no runs: the parent owns the open ones (their spans and turn counts)."""
+    runtime = _runtime
+    if runtime is None:
+        return
+    forget = getattr(runtime.pipeline.trajectory, "forget_after_fork", None)
+    if forget is not None:
+        try:
+            forget()
+        except Exception:
+            log.debug("otel-agent: resetting runs after fork failed", exc_info=True)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _content_events(providers: Providers, genai: n.GenAINames, options: Options) -> InferenceDetailsEvents | None:
+    if providers.logger_provider is None:
+        return None
+    from . import _version
+    from .telemetry.events import InferenceDetailsEvents
+
+    logger = providers.logger_provider.get_logger(SCOPE, _version.VERSION)
+    return InferenceDetailsEvents(logger, genai, options.content_max_chars)
+
+
+def stop(*, final: bool = False) -> None:
+    """Stop the runtime: `final` at exit shuts our providers down; otherwise (uninstrument) they are flushed."""
+    global _runtime, _exit_timeout_s
     with _lock:
         runtime, _runtime = _runtime, None
     if runtime is not None:
-        runtime.shutdown()
+        _exit_timeout_s = runtime.options.exit_timeout_s
+        runtime.shutdown(final=final)
+    elif final:  # uninstrumented earlier: the providers we set up were only flushed then
+        from .setup_providers import shutdown_owned
+
+        shutdown_owned(_exit_timeout_s)
 
 
-atexit.register(stop)
+_exit_timeout_s = 3.0

@@ -29,6 +29,9 @@ SAMPLES = {
     "gpu_sample_hz": "5",
     "gpu_devices": "0,1",
     "gpu_hourly_price": "2.5",
+    "exit_timeout_s": "0.5",
+    "file_max_bytes": "1000",
+    "file_backups": "1",
 }
 
 

@@ -27,6 +27,7 @@ from ..records import RunRecord, ToolRecord, TurnAnnotations, TurnRecord, TurnRe
 from ..redaction import record_exception
 from . import names as n
 from .content import ContentMode
+from .events import InferenceDetailsEvents
 from .gauges import GaugeTelemetry
 from .inference import InferenceTelemetry
 from .instruments import Instruments
@@ -41,10 +42,11 @@ class TelemetryHandler:
         genai: n.GenAINames,
         content: ContentMode,
         content_max_chars: int,
+        events: InferenceDetailsEvents | None = None,
     ) -> None:
         self.genai = genai
         self.content = content
-        self.inference = InferenceTelemetry(tracer, instruments, genai, content, content_max_chars)
+        self.inference = InferenceTelemetry(tracer, instruments, genai, content, content_max_chars, events)
         self.runs = RunTelemetry(tracer, instruments, genai, content, content_max_chars)
         self.gauges = GaugeTelemetry(instruments, genai)
 

@@ -20,7 +20,8 @@ from ..records import (
 )
 from ..redaction import error_label
 from . import names as n
-from .content import ContentMode, to_json
+from .content import ContentMode, content_failed, render_messages, render_parts
+from .events import InferenceDetailsEvents
 from .instruments import Instruments
 
 
@@ -32,12 +33,14 @@ class InferenceTelemetry:
         genai: n.GenAINames,
         content: ContentMode,
         content_max_chars: int,
+        events: InferenceDetailsEvents | None = None,
     ) -> None:
         self._tracer = tracer
         self._m = instruments
         self._g = genai
         self._content = content
         self._max_chars = content_max_chars
+        self._events = events if content.on_event else None
 
     # -- span start ------------------------------------------------------------------------------------------------
     def start(self, request: TurnRequest, parent: Context | None, start_ns: int) -> Span:
@@ -65,10 +68,19 @@ class InferenceTelemetry:
         )
 
     def _add_input_content(self, attributes: dict[str, Any], request: TurnRequest) -> None:
-        if request.raw_messages is not None:
-            attributes[self._g.input_messages] = to_json(request.raw_messages, self._max_chars)
-        if request.system:
-            attributes[self._g.system_instructions] = to_json(request.system, self._max_chars)
+        source = request.content
+        if source is None:
+            return
+        try:
+            messages = source.messages()
+            system = source.system_instructions()
+        except Exception:  # malformed messages lose the content, never the span
+            content_failed("input content")
+            return
+        if messages:
+            attributes[self._g.input_messages] = render_messages(messages, self._max_chars)
+        if system:
+            attributes[self._g.system_instructions] = render_parts(system, self._max_chars)
 
     # -- span end --------------------------------------------------------------------------------------------------
     def finish(self, span: Span, record: TurnRecord, turn: TurnAnnotations | None) -> None:
@@ -83,8 +95,11 @@ class InferenceTelemetry:
             if response.finish_reasons:
                 attributes[g.response_finish_reasons] = list(response.finish_reasons)
             _add_response_details(attributes, response)
-            if self._content.on_span and response.raw_output is not None:
-                attributes[g.output_messages] = to_json(response.raw_output, self._max_chars)
+            if self._content.on_span and response.content is not None:
+                try:
+                    attributes[g.output_messages] = render_messages(response.content.messages(), self._max_chars)
+                except Exception:
+                    content_failed("output content")
         usage = record.usage
         if usage is not None:
             _add_usage(attributes, g, usage)
@@ -122,6 +137,8 @@ class InferenceTelemetry:
             attributes[n.ERROR_TYPE] = error_label(record.error_type)
             span.set_status(Status(StatusCode.ERROR, attributes[n.ERROR_TYPE]))
         span.set_attributes(attributes)
+        if self._events is not None:
+            self._events.emit(span, record)
         span.end(end_time=record.end_ns)
         self._record_metrics(record, turn, span)
 

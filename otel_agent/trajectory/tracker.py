@@ -407,6 +407,16 @@ class TrajectoryTracker:
         for run in runs:
             self.close_run(run, reason="shutdown", end_ns=run.last_turn_end_ns)
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop every inferred run without ending it (the parent owns them, and their spans); the
+        child's calls start runs of their own. Called by `os.register_at_fork`, with only this thread alive."""
+        self._lock = threading.Lock()  # the parent may have held it while forking
+        self._chains = chaining.RunChainer()
+        self._inferred.clear()
+        self._tool_owners = ToolOwners()
+        self._reaper = None
+        self._stop = threading.Event()
+
     @property
     def open_inferred_runs(self) -> int:
         with self._lock:

@@ -9,6 +9,7 @@ from .._read import as_str, get, server_of
 from ..base import Route, StreamAccumulator
 from ..identity import provider_of
 from . import messages
+from .content import MessagesRequestContent
 
 _MESSAGES = Route("messages", "chat")
 _BETA_MESSAGES = Route("beta.messages", "chat")
@@ -47,7 +48,7 @@ class AnthropicAdapter:
             messages=msgs,
             tool_names=messages.tool_names(body.get("tools")),
             api=route.api,
-            raw_messages=body.get("messages"),
+            content=MessagesRequestContent(body.get("system"), body.get("messages")),
             previous_response_id=_previous_message_id(body.get("thread")),
         )
 

@@ -8,6 +8,7 @@ from ...records import Message, RequestParams, ToolCall, ToolResult, TurnRespons
 from ...values import canonical_json
 from .._messages import text_of
 from .._read import as_float, as_int, as_str, get
+from .content import MessagesResponseContent, StreamedBlocksContent
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -115,7 +116,7 @@ def response(parsed: Any) -> TurnResponse:
         tool_calls=tuple(calls),
         refusal="refusal" if stop == "refusal" else None,
         has_thinking=thinking,
-        raw_output=get(parsed, "content"),
+        content=MessagesResponseContent(get(parsed, "content"), stop),
     )
 
 
@@ -137,7 +138,7 @@ class MessagesStreamAccumulator:
             block = self._blocks.get(get(event, "index"))
             if block is not None:
                 delta = get(event, "delta")
-                piece = get(delta, "text") or get(delta, "partial_json")
+                piece = get(delta, "text") or get(delta, "partial_json") or get(delta, "thinking")
                 if piece:
                     block[3].append(piece)
         elif kind == "content_block_start":
@@ -191,8 +192,7 @@ class MessagesStreamAccumulator:
             tool_calls=tuple(calls),
             refusal="refusal" if self._stop == "refusal" else None,
             has_thinking=thinking,
-            raw_output=[{"type": "text", "text": text}]
-            + [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls],
+            content=StreamedBlocksContent(list(self._blocks.values()), self._stop),
         )
 
 

@@ -9,7 +9,7 @@ from ...records import RequestParams, TurnRequest, TurnResponse, Usage
 from .._read import as_cost, as_int, as_str, get, server_of
 from ..base import Route, StreamAccumulator
 from ..identity import provider_of
-from . import chat, responses
+from . import chat, content, responses
 
 _ROUTES = {
     "/chat/completions": Route("chat.completions", "chat"),
@@ -46,12 +46,12 @@ class OpenAIAdapter:
             request.messages, request.system = chat.request_messages(body)
             request.params = chat.request_params(body)
             request.tool_names = chat.tool_names(body.get("tools"))
-            request.raw_messages = body.get("messages")
+            request.content = content.ChatRequestContent(body.get("messages"))
         elif route.api == "responses":
             request.messages, request.system = responses.request_messages(body)
             request.params = responses.request_params(body)
             request.tool_names = responses.tool_names(body.get("tools"))
-            request.raw_messages = body.get("input")
+            request.content = content.ResponsesRequestContent(body.get("input"), body.get("instructions"))
             conversation = body.get("conversation")
             request.conversation_id = as_str(conversation) or as_str(get(conversation, "id"))
             request.previous_response_id = as_str(body.get("previous_response_id"))

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
+from .._content import AccumulatedOutput
 from .._messages import text_of
 from .._read import as_cost, as_float, as_int, as_int64, as_str, get
+from .content import ChatResponseContent, chat_finish
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -85,7 +87,6 @@ def response(parsed: Any) -> TurnResponse:
     texts: list[str] = []
     calls: list[ToolCall] = []
     refusal = None
-    outputs = []
     for choice in get(parsed, "choices") or ():
         reason = as_str(get(choice, "finish_reason"))
         if reason:
@@ -96,7 +97,6 @@ def response(parsed: Any) -> TurnResponse:
             texts.append(content)
         refusal = refusal or as_str(get(message, "refusal"))
         calls.extend(_tool_call(c) for c in (get(message, "tool_calls") or ()))
-        outputs.append(message)
     result = TurnResponse(
         id=as_str(get(parsed, "id")),
         model=as_str(get(parsed, "model")),
@@ -105,7 +105,7 @@ def response(parsed: Any) -> TurnResponse:
         text="".join(texts),
         tool_calls=tuple(calls),
         refusal=refusal,
-        raw_output=outputs,
+        content=ChatResponseContent(get(parsed, "choices")),
         reported_cost=as_cost(get(get(parsed, "usage"), "cost")),
         service_tier=as_str(get(parsed, "service_tier")),
         system_fingerprint=as_str(get(parsed, "system_fingerprint")),
@@ -185,12 +185,7 @@ class ChatStreamAccumulator:
             service_tier=as_str(self._tier),
             system_fingerprint=as_str(self._fingerprint),
         )
-        result.raw_output = [
-            {
-                "role": "assistant",
-                "content": result.text,
-                "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls],
-            }
-        ]
+        finish = chat_finish(result.finish_reasons[0]) if result.finish_reasons else None
+        result.content = AccumulatedOutput(result.text, calls, finish)
         result.has_thinking = bool(result.usage and result.usage.reasoning_tokens)
         return result

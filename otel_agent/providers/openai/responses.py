@@ -8,6 +8,7 @@ from typing import Any
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._messages import text_of
 from .._read import as_cost, as_float, as_int, as_str, get
+from .content import ResponsesOutputContent, chat_finish
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -109,15 +110,18 @@ def response(parsed: Any) -> TurnResponse:
             )
         elif kind == "reasoning":
             has_reasoning = True
+    finish_reasons = _finish_reasons(parsed, calls)
     result = TurnResponse(
         id=as_str(get(parsed, "id")),
         model=as_str(get(parsed, "model")),
-        finish_reasons=_finish_reasons(parsed, calls),
+        finish_reasons=finish_reasons,
         usage=usage(get(parsed, "usage")),
         text="".join(texts),
         tool_calls=tuple(calls),
         refusal=refusal,
-        raw_output=get(parsed, "output"),
+        content=ResponsesOutputContent(
+            get(parsed, "output"), chat_finish(finish_reasons[0]) if finish_reasons else None
+        ),
         reported_cost=as_cost(get(get(parsed, "usage"), "cost")),
         service_tier=as_str(get(parsed, "service_tier")),
     )
