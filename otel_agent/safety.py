@@ -6,17 +6,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..ratelog import RateLimitedLog
+
 log = logging.getLogger("otel_agent")
 _T = TypeVar("_T")
-_logged: set[str] = set()
+_errors = RateLimitedLog(log)
 
 
 def report_internal_error(where: str) -> None:
-    """Log an internal failure once per place (with its traceback), never raise."""
-    if where in _logged:
-        return
-    _logged.add(where)
-    log.debug("otel-agent: internal error in %s; telemetry for this call may be incomplete", where, exc_info=True)
+    """Log an internal failure once per place (with its traceback), then a periodic count; never raise."""
+    _errors.debug(
+        where, "otel-agent: internal error in %s; telemetry for this call may be incomplete", where, exc_info=True
+    )
 
 
 def guarded(func: Callable[..., _T], *args: Any) -> _T | None:

@@ -217,15 +217,15 @@ def test_local_endpoint_is_not_list_priced(pricer: Pricer) -> None:
     _assert_cost(proxy.cost, input=0.0025, output=0.01, total=0.0125)
 
 
-def test_unknown_model_is_unpriced_and_logged_once(pricer: Pricer, caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_model_is_unpriced_and_logged_once_per_reason(pricer: Pricer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="otel_agent.cost")
     usage = Usage(input_tokens=1_000, output_tokens=1_000)
     results = [pricer.price("openai", "my-private-finetune", usage) for _ in range(50)]
     results += [pricer.price("nobody-knows", "whatever-7b", usage) for _ in range(5)]
     assert all(r.unpriced and r.cost is None and r.reason == UNKNOWN_MODEL for r in results)
     records = [r for r in caplog.records if r.name == "otel_agent.cost"]
-    assert len(records) == 2
-    assert "my-private-finetune" in records[0].getMessage() and "whatever-7b" in records[1].getMessage()
+    assert len(records) == 1  # one line per reason; later misses are counted (see test_bounded_state)
+    assert "my-private-finetune" in records[0].getMessage()
 
 
 def test_no_model_is_unpriced(pricer: Pricer) -> None:

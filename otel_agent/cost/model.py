@@ -11,9 +11,9 @@ It also reports each model's list price once (`on_list_price`; the telemetry lay
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
 
+from ..bounded import LruCache
 from ..config import Options
 from ..gpu.local_endpoint import is_local_endpoint
 from ..records import CostBreakdown, TurnRecord, Usage
@@ -23,6 +23,7 @@ from .overrides import PriceOverridesError, load_overrides
 from .pricing import UNKNOWN_MODEL, Pricer, PriceResult
 
 _EMPTY = Usage()
+MODEL_CACHE_SIZE = 4096
 log = logging.getLogger("otel_agent.cost")
 
 
@@ -44,9 +45,9 @@ class CostModel:
         self._pricer = pricer
         self._gpu_prices = gpu_prices
         self._on_list_price = on_list_price
-        self._published: set[tuple[str, str]] = set()
-        self._list_cache: dict[tuple[str, str], float | None] = {}
-        self._lock = threading.Lock()
+        # per-model state is bounded: a process that sees ever new model names keeps the most recent ones
+        self._published: LruCache[tuple[str, str], bool] = LruCache(MODEL_CACHE_SIZE)
+        self._list_cache: LruCache[tuple[str, str], float | None] = LruCache(MODEL_CACHE_SIZE)
 
     @classmethod
     def from_options(cls, options: Options, on_list_price: ListPriceSink | None = None) -> CostModel:
@@ -97,20 +98,16 @@ class CostModel:
 
     def list_price(self, provider: str, model: str) -> float | None:
         """Blended list price per million tokens (used to rank model tiers when none are configured)."""
-        key = (provider, model)
-        if key not in self._list_cache:
+
+        def blended() -> float | None:
             price = self._pricer.list_price(provider, model)
-            self._list_cache[key] = price.blended if price is not None else None
-        return self._list_cache[key]
+            return price.blended if price is not None else None
+
+        return self._list_cache.get_or_compute((provider, model), blended)
 
     def _publish_list_price(self, provider: str, model: str, server_address: str | None) -> None:
-        key = (provider, model)
-        if key in self._published or self._on_list_price is None:
+        if self._on_list_price is None or not self._published.add_new((provider, model), True):
             return
-        with self._lock:
-            if key in self._published:
-                return
-            self._published.add(key)
         price = self._pricer.list_price(provider, model, server_address=server_address)
         if price is None:
             return

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..gpu.local_endpoint import is_local_endpoint
+from ..ratelog import RateLimitedLog
 from ..records import CostBreakdown, Usage
 from .overrides import PriceOverrides
 from .rates import TokenRates, cost_of
@@ -118,7 +119,7 @@ class Pricer:
         self._lock = threading.Lock()
         self._snapshot: DataSnapshot | None = None
         self._found: dict[tuple[str, str, str | None], _Found | None] = {}
-        self._logged: set[tuple[str, str]] = set()
+        self._misses = RateLimitedLog(log)
 
     @property
     def overrides(self) -> PriceOverrides:
@@ -232,11 +233,9 @@ class Pricer:
         return found
 
     def _log_once(self, provider: str, model: str, what: str) -> None:
-        with self._lock:
-            if (provider, model) in self._logged:
-                return
-            self._logged.add((provider, model))
-        log.warning(
+        """One line per kind of miss, then a periodic count (a process may see thousands of model names)."""
+        self._misses.warning(
+            what,
             "otel-agent: model %r (provider %r) %s; its calls are marked unpriced. "
             "Give its price in OTEL_AGENT_PRICES_FILE to price them.",
             model,
