@@ -2,7 +2,8 @@
 
 It instruments this process exactly as `otel_agent.instrument()` would with the current environment (the
 `OTEL_*` and `OTEL_AGENT_*` variables), then reports each SDK (installed, patched), each exporter and whether its
-endpoint answers. Exit code 0 when everything checked is fine, 4 when something is not.
+endpoint answers. Exit code 0 when everything checked is fine, 4 when something is not, 2 (one line) when an OTLP
+endpoint variable is not a usable URL (no host, a scheme other than http/https, a port outside 1-65535).
 """
 
 from __future__ import annotations
@@ -56,12 +57,37 @@ def _sdk_checks() -> list[Check]:
     return checks
 
 
+ENDPOINT_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+)
+
+
+def endpoint_problem(endpoint: str) -> str | None:
+    """Why `endpoint` is not a usable OTLP/HTTP URL, in a few words; None when it is."""
+    try:
+        parsed = urlparse(endpoint)
+        port = parsed.port
+    except ValueError as exc:  # urllib raises on a port that is not a number in 0-65535
+        return f"not a valid URL ({exc})"
+    if parsed.scheme not in ("http", "https"):
+        return "not an http:// or https:// URL"
+    if not parsed.hostname:
+        return "no host in the URL"
+    if port is not None and not 1 <= port <= 65535:
+        return f"port {port} is outside 1-65535"
+    return None
+
+
 def endpoint_reachable(endpoint: str, timeout: float = 2.0) -> tuple[bool, str]:
     """Whether `endpoint`'s host accepts TCP connections (OTLP/HTTP's 4318 when the URL names no port)."""
+    problem = endpoint_problem(endpoint)
+    if problem is not None:
+        return False, f"{endpoint!r}: {problem}"
     parsed = urlparse(endpoint)
-    host = parsed.hostname
-    if not host:
-        return False, f"not a URL: {endpoint}"
+    host = parsed.hostname or ""
     port = parsed.port or (443 if parsed.scheme == "https" else 4318)
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -104,6 +130,13 @@ def run(args: argparse.Namespace) -> int:
     import otel_agent
     from otel_agent import runtime as rt
 
+    from .main import UserError
+
+    for variable in ENDPOINT_VARIABLES:
+        value = os.environ.get(variable)
+        problem = endpoint_problem(value) if value else None
+        if problem is not None:
+            raise UserError(f"{variable}={value!r}: {problem}")
     otel_agent.instrument()
     try:
         runtime = rt.current()
