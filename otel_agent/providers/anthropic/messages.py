@@ -7,8 +7,12 @@ from typing import Any
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from ...values import canonical_json
 from .._messages import text_of
+<<<<<<< HEAD
 from .._read import as_float, as_int, as_str, get
 from .content import MessagesResponseContent, StreamedBlocksContent
+=======
+from .._read import as_float, as_index, as_int, as_list, as_str, get
+>>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -24,10 +28,10 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
         texts: list[str] = []
         calls: list[ToolCall] = []
         results: list[ToolResult] = []
-        for block in content or ():
+        for block in as_list(content):
             kind = get(block, "type")
             if kind == "text":
-                texts.append(get(block, "text") or "")
+                texts.append(as_str(get(block, "text")) or "")
             elif kind == "tool_use":
                 calls.append(
                     ToolCall(
@@ -92,10 +96,10 @@ def response(parsed: Any) -> TurnResponse:
     texts: list[str] = []
     calls: list[ToolCall] = []
     thinking = False
-    for block in get(parsed, "content") or ():
+    for block in as_list(get(parsed, "content")):
         kind = get(block, "type")
         if kind == "text":
-            texts.append(get(block, "text") or "")
+            texts.append(as_str(get(block, "text")) or "")
         elif kind == "tool_use":
             calls.append(
                 ToolCall(
@@ -134,23 +138,33 @@ class MessagesStreamAccumulator:
 
     def add(self, event: Any) -> None:
         kind = get(event, "type")
+        # each field on its own: a malformed one is skipped, the rest of the event still counts
         if kind == "content_block_delta":
-            block = self._blocks.get(get(event, "index"))
+            block = self._blocks.get(as_index(get(event, "index")))
             if block is not None:
                 delta = get(event, "delta")
+<<<<<<< HEAD
                 piece = get(delta, "text") or get(delta, "partial_json") or get(delta, "thinking")
+=======
+                piece = as_str(get(delta, "text")) or as_str(get(delta, "partial_json"))
+>>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
                 if piece:
                     block[3].append(piece)
         elif kind == "content_block_start":
             content = get(event, "content_block")
-            self._blocks[get(event, "index")] = [get(content, "type"), get(content, "id"), get(content, "name"), []]
+            self._blocks[as_index(get(event, "index"))] = [
+                get(content, "type"),
+                as_str(get(content, "id")),
+                as_str(get(content, "name")),
+                [],
+            ]
         elif kind == "message_delta":
-            self._stop = get(get(event, "delta"), "stop_reason") or self._stop
+            self._stop = as_str(get(get(event, "delta"), "stop_reason")) or self._stop
             self._merge_usage(get(event, "usage"))
         elif kind == "message_start":
             message = get(event, "message")
-            self._id = get(message, "id")
-            self._model = get(message, "model")
+            self._id = as_str(get(message, "id")) or self._id
+            self._model = as_str(get(message, "model")) or self._model
             self._merge_usage(get(message, "usage"))
 
     def _merge_usage(self, raw: Any) -> None:

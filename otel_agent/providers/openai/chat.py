@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._content import AccumulatedOutput
 from .._messages import text_of
+<<<<<<< HEAD
 from .._read import as_cost, as_float, as_int, as_int64, as_str, get
 from .content import ChatResponseContent, chat_finish
+=======
+from .._read import as_arguments, as_cost, as_float, as_index, as_int, as_int64, as_list, as_str, get
+>>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -24,7 +27,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
         if role == "tool":
             messages.append(Message(role, tool_results=(ToolResult(as_str(get(raw, "tool_call_id")), text),)))
             continue
-        calls = tuple(_tool_call(c) for c in (get(raw, "tool_calls") or ()))
+        calls = tuple(_tool_call(c) for c in as_list(get(raw, "tool_calls")))
         messages.append(Message(role, text=text, tool_calls=calls))
     return tuple(messages), ("\n".join(system) if system else None)
 
@@ -63,7 +66,7 @@ def _tool_call(raw: Any) -> ToolCall:
     return ToolCall(
         id=as_str(get(raw, "id")),
         name=as_str(get(function, "name")) or "",
-        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, default=str),
+        arguments=as_arguments(arguments),
         type=as_str(get(raw, "type")) or "function",
     )
 
@@ -87,7 +90,12 @@ def response(parsed: Any) -> TurnResponse:
     texts: list[str] = []
     calls: list[ToolCall] = []
     refusal = None
+<<<<<<< HEAD
     for choice in get(parsed, "choices") or ():
+=======
+    outputs = []
+    for choice in as_list(get(parsed, "choices")):
+>>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
         reason = as_str(get(choice, "finish_reason"))
         if reason:
             finish.append(reason)
@@ -96,7 +104,12 @@ def response(parsed: Any) -> TurnResponse:
         if isinstance(content, str):
             texts.append(content)
         refusal = refusal or as_str(get(message, "refusal"))
+<<<<<<< HEAD
         calls.extend(_tool_call(c) for c in (get(message, "tool_calls") or ()))
+=======
+        calls.extend(_tool_call(c) for c in as_list(get(message, "tool_calls")))
+        outputs.append(message)
+>>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
     result = TurnResponse(
         id=as_str(get(parsed, "id")),
         model=as_str(get(parsed, "model")),
@@ -131,40 +144,42 @@ class ChatStreamAccumulator:
         self._refusal: list[str] = []
 
     def add(self, chunk: Any) -> None:
+        # each field on its own: a malformed one is skipped, the rest of the chunk still counts
         if self._id is None:
-            self._id = get(chunk, "id")
-            self._model = get(chunk, "model")
-        self._tier = get(chunk, "service_tier") or self._tier
-        self._fingerprint = get(chunk, "system_fingerprint") or self._fingerprint
+            self._id = as_str(get(chunk, "id"))
+        if self._model is None:
+            self._model = as_str(get(chunk, "model"))
+        self._tier = as_str(get(chunk, "service_tier")) or self._tier
+        self._fingerprint = as_str(get(chunk, "system_fingerprint")) or self._fingerprint
         chunk_usage = get(chunk, "usage")
         if chunk_usage is not None:
             self._usage = chunk_usage
-        for choice in get(chunk, "choices") or ():
-            index = get(choice, "index") or 0
+        for choice in as_list(get(chunk, "choices")):
+            index = as_index(get(choice, "index"))
             delta = get(choice, "delta")
-            content = get(delta, "content")
+            content = as_str(get(delta, "content"))
             if content:
                 self._text.append(content)
-            refusal = get(delta, "refusal")
+            refusal = as_str(get(delta, "refusal"))
             if refusal:
                 self._refusal.append(refusal)
-            for call in get(delta, "tool_calls") or ():
+            for call in as_list(get(delta, "tool_calls")):
                 self._add_call(index, call)
-            reason = get(choice, "finish_reason")
+            reason = as_str(get(choice, "finish_reason"))
             if reason:
                 self._finish[index] = reason
 
     def _add_call(self, choice_index: int, call: Any) -> None:
-        key = (choice_index, get(call, "index") or 0)
+        key = (choice_index, as_index(get(call, "index")))
         entry = self._calls.get(key)
         if entry is None:
             entry = self._calls[key] = [None, "", []]
         function = get(call, "function")
-        entry[0] = entry[0] or get(call, "id")
-        name = get(function, "name")
+        entry[0] = entry[0] or as_str(get(call, "id"))
+        name = as_str(get(function, "name"))
         if name:
             entry[1] += name
-        arguments = get(function, "arguments")
+        arguments = as_str(get(function, "arguments"))
         if arguments:
             entry[2].append(arguments)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._messages import text_of
-from .._read import as_cost, as_float, as_int, as_str, get
+from .._read import as_arguments, as_cost, as_float, as_int, as_list, as_str, get
 from .content import ResponsesOutputContent, chat_finish
 
 
@@ -17,7 +16,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
     if isinstance(items, str):
         return (Message("user", text=items),), system
     messages: list[Message] = []
-    for item in items or ():
+    for item in as_list(items):
         kind = get(item, "type")
         if kind == "function_call":
             arguments = get(item, "arguments")
@@ -28,7 +27,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
                         ToolCall(
                             id=as_str(get(item, "call_id")),
                             name=as_str(get(item, "name")) or "",
-                            arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, default=str),
+                            arguments=as_arguments(arguments),
                         ),
                     ),
                 )
@@ -90,13 +89,13 @@ def response(parsed: Any) -> TurnResponse:
     calls: list[ToolCall] = []
     refusal = None
     has_reasoning = False
-    for item in get(parsed, "output") or ():
+    for item in as_list(get(parsed, "output")):
         kind = get(item, "type")
         if kind == "message":
-            for part in get(item, "content") or ():
+            for part in as_list(get(item, "content")):
                 part_type = get(part, "type")
                 if part_type == "output_text":
-                    texts.append(get(part, "text") or "")
+                    texts.append(as_str(get(part, "text")) or "")
                 elif part_type == "refusal":
                     refusal = as_str(get(part, "refusal"))
         elif kind == "function_call":
@@ -132,7 +131,7 @@ def response(parsed: Any) -> TurnResponse:
 def _finish_reasons(parsed: Any, calls: list[ToolCall]) -> tuple[str, ...]:
     status = get(parsed, "status")
     if status == "incomplete":
-        reason = get(get(parsed, "incomplete_details"), "reason")
+        reason = as_str(get(get(parsed, "incomplete_details"), "reason"))
         return ("length" if reason == "max_output_tokens" else (reason or "incomplete"),)
     if status == "failed":
         return ("error",)
