@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..ratelog import RateLimitedLog
+from .ratelog import RateLimitedLog
 
 log = logging.getLogger("otel_agent")
 _T = TypeVar("_T")

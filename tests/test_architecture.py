@@ -65,6 +65,7 @@ GRAPH = {module: _imports(module) for module in MODULES}
 # docs/architecture.md § Layers, lowest first: a module may import its own layer and the layers below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", (r"otel_agent\._version", r"otel_agent\.records", r"otel_agent\.values", r"otel_agent\.safety", r"otel_agent\.redaction",
+              r"otel_agent\.ratelog", r"otel_agent\.bounded",
               r"otel_agent\.telemetry\.names",
               r"otel_agent\.config")),
     ("domain", (r"otel_agent\.providers(\..*)?", r"otel_agent\.cost(\..*)?", r"otel_agent\.gpu(\..*)?",
