@@ -7,12 +7,8 @@ from typing import Any
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from ...values import canonical_json
 from .._messages import text_of
-<<<<<<< HEAD
-from .._read import as_float, as_int, as_str, get
-from .content import MessagesResponseContent, StreamedBlocksContent
-=======
 from .._read import as_float, as_index, as_int, as_list, as_str, get
->>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
+from .content import MessagesResponseContent, StreamedBlocksContent
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -143,11 +139,9 @@ class MessagesStreamAccumulator:
             block = self._blocks.get(as_index(get(event, "index")))
             if block is not None:
                 delta = get(event, "delta")
-<<<<<<< HEAD
-                piece = get(delta, "text") or get(delta, "partial_json") or get(delta, "thinking")
-=======
-                piece = as_str(get(delta, "text")) or as_str(get(delta, "partial_json"))
->>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
+                piece = (
+                    as_str(get(delta, "text")) or as_str(get(delta, "partial_json")) or as_str(get(delta, "thinking"))
+                )
                 if piece:
                     block[3].append(piece)
         elif kind == "content_block_start":

@@ -7,12 +7,8 @@ from typing import Any
 from ...records import Message, RequestParams, ToolCall, ToolResult, TurnResponse, Usage
 from .._content import AccumulatedOutput
 from .._messages import text_of
-<<<<<<< HEAD
-from .._read import as_cost, as_float, as_int, as_int64, as_str, get
-from .content import ChatResponseContent, chat_finish
-=======
 from .._read import as_arguments, as_cost, as_float, as_index, as_int, as_int64, as_list, as_str, get
->>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
+from .content import ChatResponseContent, chat_finish
 
 
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
@@ -90,12 +86,7 @@ def response(parsed: Any) -> TurnResponse:
     texts: list[str] = []
     calls: list[ToolCall] = []
     refusal = None
-<<<<<<< HEAD
-    for choice in get(parsed, "choices") or ():
-=======
-    outputs = []
     for choice in as_list(get(parsed, "choices")):
->>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
         reason = as_str(get(choice, "finish_reason"))
         if reason:
             finish.append(reason)
@@ -104,12 +95,7 @@ def response(parsed: Any) -> TurnResponse:
         if isinstance(content, str):
             texts.append(content)
         refusal = refusal or as_str(get(message, "refusal"))
-<<<<<<< HEAD
-        calls.extend(_tool_call(c) for c in (get(message, "tool_calls") or ()))
-=======
         calls.extend(_tool_call(c) for c in as_list(get(message, "tool_calls")))
-        outputs.append(message)
->>>>>>> 1dd687a (One bad payload field loses that field only: readers iterate only lists (as_list), take only typed values (as_str, as_index), serialise tool arguments without raising (as_arguments), and never read a method off a str/list as a field; a property test through the real SDKs (bodies and SSE streams of Chat, Responses, Messages) asserts every untouched field and the run id/turn index survive)
     result = TurnResponse(
         id=as_str(get(parsed, "id")),
         model=as_str(get(parsed, "model")),
