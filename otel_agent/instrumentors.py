@@ -22,7 +22,12 @@ _MARK = "_otel_agent_hook"
 
 def _ensure_runtime(kwargs: dict[str, Any]) -> None:
     if runtime.current() is None:
-        runtime.start(resolve_options({}), kwargs.get("tracer_provider"), kwargs.get("meter_provider"))
+        runtime.start(
+            resolve_options({}),
+            kwargs.get("tracer_provider"),
+            kwargs.get("meter_provider"),
+            kwargs.get("logger_provider"),
+        )
 
 
 def _already_hooked(owner: Any, name: str) -> bool:

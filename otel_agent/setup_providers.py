@@ -95,6 +95,7 @@ class Providers:
     exporters: list[str] = field(default_factory=list)
     ended: _EndedSpans | None = None
     span_exporters: list[_CountingSpanExporter] = field(default_factory=list)
+    exporter_options: tuple[Any, ...] = ()
 
     def _owned(self) -> list[tuple[str, Any]]:
         return [(name, p) for name, p in (("traces", self.owned_tracer), ("metrics", self.owned_meter),
@@ -283,6 +284,10 @@ def _log_exporter(kind: str, options: Options) -> Any:
     return None
 
 
+def _exporter_options(options: Options) -> tuple[Any, ...]:
+    return (options.exporter, options.file_path, options.file_max_bytes, options.file_backups)
+
+
 def _rotation(options: Options) -> dict[str, int]:
     return {"max_bytes": options.file_max_bytes, "backups": options.file_backups}
 
@@ -306,6 +311,12 @@ def resolve_providers(
     if previous is not None and providers.tracer_provider is previous.owned_tracer:
         providers.owned_tracer, providers.ended = previous.owned_tracer, previous.ended
         providers.span_exporters = previous.span_exporters
+        if _exporter_options(options) != previous.exporter_options:
+            _warn_once(
+                "reused",
+                "otel-agent: reusing the providers an earlier instrument() set up; their exporters stay as they were "
+                "(exporter and file options of this call are not applied)",
+            )
     elif _is_unset(providers.tracer_provider):
         tracer = TracerProvider(resource=resource, shutdown_on_exit=False)
         providers.ended = _EndedSpans()
@@ -334,6 +345,7 @@ def resolve_providers(
     if previous is not None and previous.owned_logger is not None and providers.owned_logger is None:
         providers.owned_logger = previous.owned_logger  # kept for the exit shutdown
         providers.logger_provider = providers.logger_provider or previous.owned_logger
+    providers.exporter_options = previous.exporter_options if previous is not None else _exporter_options(options)
     if providers.owned_tracer is not None or providers.owned_meter is not None or providers.owned_logger is not None:
         with _OWNED_LOCK:
             _OWNED["providers"] = providers

@@ -41,6 +41,11 @@ class ToolOwners:
         return len(self._asked)
 
     @staticmethod
+    def forget_current() -> None:
+        """In a forked child: the run this thread last asked for is the parent's."""
+        _asking.set(None)
+
+    @staticmethod
     def turn_began(run: RunState) -> None:
         """Called in the task or thread making the model call: its tools that follow belong to this run."""
         _asking.set(run)

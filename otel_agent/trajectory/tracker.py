@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ class TrajectoryTracker:
         self._tool_owners = ToolOwners()
         self._reaper: threading.Thread | None = None
         self._stop = threading.Event()
+        self._explicit: weakref.WeakSet[RunState] = weakref.WeakSet()  # open `agent_run` blocks, for fork
 
     @classmethod
     def from_options(
@@ -112,6 +114,7 @@ class TrajectoryTracker:
             attributes=attributes,
         )
         self.telemetry.start_run(run.record)
+        self._explicit.add(run)
         return run
 
     def activate(self, run: RunState) -> Any:
@@ -409,11 +412,17 @@ class TrajectoryTracker:
 
     def forget_after_fork(self) -> None:
         """In a forked child: drop every inferred run without ending it (the parent owns them, and their spans); the
-        child's calls start runs of their own. Called by `os.register_at_fork`, with only this thread alive."""
+        child's calls start runs of their own. An `agent_run` block open across the fork stays the parent's too: the
+        child does not end (export) its span again; calls the child makes inside it still belong to it. Called by
+        `os.register_at_fork`, with only this thread alive."""
+        for run in list(self._explicit):
+            run.ended = True
+        self._explicit = weakref.WeakSet()
         self._lock = threading.Lock()  # the parent may have held it while forking
         self._chains = chaining.RunChainer()
         self._inferred.clear()
         self._tool_owners = ToolOwners()
+        ToolOwners.forget_current()
         self._reaper = None
         self._stop = threading.Event()
 

@@ -7,7 +7,10 @@ Usage: ``python -m tests.lifecycle._child MODE FOLDER`` where MODE is
 * ``app-shutdown``: as ``app-first``, and the script ends with ``provider.shutdown()`` itself;
 * ``owned``: otel-agent sets up the providers itself (``OTEL_AGENT_FILE_PATH`` = FOLDER), the README's one line;
 * ``fork``: ``owned``, then ``os.fork()`` with the run open; parent and child each make one more turn;
-* ``reinstrument``: ``owned``, then ``uninstrument()`` and ``instrument()`` again before the two turns.
+* ``fork-explicit``: the same inside an ``agent_run("job")`` block, which both processes then leave;
+* ``reinstrument``: ``owned``, then ``uninstrument()`` and ``instrument()`` again before the two turns;
+* ``auto``: no ``instrument()`` call at all: run under ``opentelemetry-instrument``, whose entry points instrument
+  (otel-agent then sets up the providers, from the ``OTEL_AGENT_*`` variables).
 
 The model is `httpx.MockTransport` inside the script (a stand-in for the provider: no network).
 """
@@ -71,12 +74,22 @@ def main() -> None:
         trace.set_tracer_provider(provider)
     else:
         options["file_path"] = folder
-    otel_agent.instrument(**options)
+    if mode != "auto":
+        otel_agent.instrument(**options)
     if mode == "reinstrument":
         otel_agent.uninstrument()
         otel_agent.instrument(**options)
     client = _client()
     history: list[dict[str, str]] = []
+    if mode == "fork-explicit":
+        with otel_agent.agent_run("job"):
+            _turn(client, history, "first question")
+            pid = os.fork()
+            _turn(client, history, "child question" if pid == 0 else "parent question")
+        if pid == 0:
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        return
     _turn(client, history, "first question")
     if mode == "fork":
         pid = os.fork()

@@ -35,13 +35,15 @@ class Done:
         raise AssertionError(f"the script did not reach its end: {self.stderr}")
 
 
-def run_child(mode: str, folder: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Done:
+def run_child(
+    mode: str, folder: Path, env: dict[str, str] | None = None, timeout: float = 120, launcher: tuple[str, ...] = ()
+) -> Done:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_OPEN"))}
     environ.update(env or {})
     environ["PYTHONPATH"] = str(ROOT)
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "tests.lifecycle._child", mode, str(folder)],
+        [*launcher, sys.executable, "-m", "tests.lifecycle._child", mode, str(folder)],
         cwd=ROOT,
         env=environ,
         capture_output=True,

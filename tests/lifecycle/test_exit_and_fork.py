@@ -3,6 +3,7 @@ starts its own runs, re-instrumenting keeps exporting, and exit is bounded when 
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -39,6 +40,24 @@ def test_a_run_open_at_exit_is_exported(tmp_path: Path, mode: str) -> None:
     assert "already shutdown" not in done.stderr
 
 
+def test_under_opentelemetry_instrument_the_run_is_exported_at_exit(tmp_path: Path) -> None:
+    """The auto-instrumentation path: `opentelemetry-instrument` loads our entry points; nobody calls instrument()."""
+    launcher = Path(sys.executable).with_name("opentelemetry-instrument")
+    if not launcher.exists():
+        pytest.skip("opentelemetry-instrument is not installed beside this interpreter")
+    env = {
+        "OTEL_AGENT_FILE_PATH": str(tmp_path),
+        "OTEL_AGENT_COST": "false",
+        "OTEL_AGENT_GPU": "off",
+        "OTEL_AGENT_RUN_IDLE_TIMEOUT": "600",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "httpx,requests,urllib3,threading,asyncio,logging,grpc",
+    }
+    done = run_child("auto", tmp_path, env, launcher=(str(launcher),))
+    assert done.returncode == 0, done.stderr
+    names = _by_name(spans_in(tmp_path))
+    assert names["chat gpt-5.4-mini"] == 2 and names[RUN_SPAN] == 1, (names, done.stderr)
+
+
 def test_instrument_uninstrument_instrument_keeps_exporting(tmp_path: Path) -> None:
     done = run_child("reinstrument", tmp_path)
     assert done.returncode == 0, done.stderr
@@ -59,6 +78,17 @@ def test_a_forked_child_starts_its_own_run(tmp_path: Path) -> None:
     assert all(count == 1 for count in turns.values()), turns  # no run has two spans for one turn index
     assert sorted(index for _run, index in turns) == ["1", "1", "2"]
     assert "not delivered" not in done.stderr
+
+
+def test_an_agent_run_open_across_a_fork_is_exported_once(tmp_path: Path) -> None:
+    done = run_child("fork-explicit", tmp_path)
+    assert done.returncode == 0, done.stderr
+    spans = spans_in(tmp_path)
+    ids = Counter(str(s["spanId"]) for s in spans)
+    assert all(count == 1 for count in ids.values()), "a span id exported twice (parent and child)"
+    (run,) = [s for s in spans if s["name"] == "invoke_agent job"]
+    chats = [s for s in spans if s["name"] == "chat gpt-5.4-mini"]
+    assert len(chats) == 3 and all(s["parentSpanId"] == run["spanId"] for s in chats)
 
 
 @pytest.mark.parametrize("collector", ["dead", "hanging"])
