@@ -72,9 +72,13 @@ def content_mode_from_env(environ: Mapping[str, str] | None = None) -> ContentMo
         return ContentMode.NO_CONTENT
 
 
-def otel_service_name(environ: Mapping[str, str] | None = None) -> str | None:
-    """The standard `OTEL_SERVICE_NAME`."""
-    return (os.environ if environ is None else environ).get("OTEL_SERVICE_NAME") or None
+LATEST_OPT_IN = "gen_ai_latest_experimental"
+
+
+def latest_conventions_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """``OTEL_SEMCONV_STABILITY_OPT_IN`` names ``gen_ai_latest_experimental``: emit the newest GenAI names."""
+    opt_in = (os.environ if environ is None else environ).get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
+    return LATEST_OPT_IN in {part.strip() for part in opt_in.split(",")}
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -538,7 +542,7 @@ def _warn(setting: str, exc: Invalid, used: Any, source: str | None) -> None:
 
 
 # -- the standard OTEL_* exporter variables ------------------------------------------------------------------------
-# Read here (as every variable is) for `setup_providers`, which only applies them when otel-agent sets up providers.
+# Read here (as every variable is) for `otel_sdk`, which only applies them when otel-agent sets up providers.
 
 SIGNALS = ("traces", "metrics", "logs")
 EXPORTER_NAMES = frozenset({"otlp", "console", "none", "file", "otlp_json_file"})
@@ -613,6 +617,7 @@ def otlp_endpoint_set(signal: str, environ: Mapping[str, str] | None = None) -> 
     return bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"))
 
 
-def service_name(options: Options, environ: Mapping[str, str] | None = None) -> str:
+def service_name(options: Options, environ: Mapping[str, str] | None = None, default: str = "otel-agent") -> str:
+    """The `service_name` option, else the standard `OTEL_SERVICE_NAME`, else `default`."""
     env = os.environ if environ is None else environ
-    return options.service_name or env.get("OTEL_SERVICE_NAME") or "otel-agent"
+    return options.service_name or env.get("OTEL_SERVICE_NAME") or default

@@ -16,12 +16,12 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import ContentMode, Options, content_mode_from_env, otel_service_name
+from .config import ContentMode, Options, content_mode_from_env, latest_conventions_requested, service_name
 
 if TYPE_CHECKING:  # the parts load in `start`, keeping `import otel_agent` light
     from .cost.model import CostModel
+    from .otel_sdk import OtelSdk
     from .pipeline import Pipeline
-    from .setup_providers import Providers
     from .telemetry import names as n
     from .telemetry.events import InferenceDetailsEvents
     from .telemetry.handler import TelemetryHandler
@@ -34,7 +34,7 @@ SCOPE = "otel_agent"
 @dataclass
 class Runtime:
     options: Options
-    providers: Providers
+    sdk: OtelSdk  # the OpenTelemetry tracer, meter and logger providers in use (the application's, or ours)
     telemetry: TelemetryHandler
     pipeline: Pipeline
     content: ContentMode
@@ -59,9 +59,9 @@ class Runtime:
         self.end_runs()
         timeout = self.options.exit_timeout_s
         if final:
-            self.providers.shutdown(timeout)
+            self.sdk.shutdown(timeout)
         else:
-            self.providers.flush(timeout)
+            self.sdk.flush(timeout)
 
 
 _lock = threading.Lock()
@@ -87,8 +87,8 @@ def start(
         from . import _version
         from .cost.model import CostModel
         from .gpu.meter import GpuMeter
+        from .otel_sdk import resolve_otel_sdk
         from .pipeline import Pipeline
-        from .setup_providers import resolve_providers
         from .telemetry import names as n
         from .telemetry.handler import TelemetryHandler
         from .telemetry.instruments import Instruments
@@ -96,10 +96,10 @@ def start(
         from .trajectory.tracker import TrajectoryTracker
 
         content = options.capture_content or content_mode_from_env()
-        providers = resolve_providers(
+        providers = resolve_otel_sdk(
             options, tracer_provider, meter_provider, logs=content.on_event, logger_provider=logger_provider
         )
-        genai = n.GenAINames.resolve()
+        genai = n.GenAINames.resolve(latest_conventions_requested())
         tracer = providers.tracer_provider.get_tracer(SCOPE, _version.VERSION)
         meter = providers.meter_provider.get_meter(SCOPE, _version.VERSION)
         instruments = Instruments.create(meter, latest=genai.latest)
@@ -112,7 +112,7 @@ def start(
             lambda: GpuMeter.from_options(options, telemetry.record_gpu_readings),
             level=logging.DEBUG,
         )
-        agent_name = options.service_name or otel_service_name() or "agent"
+        agent_name = service_name(options, default="agent")  # an inferred run's agent
         trajectory = _part(
             "trajectory tracking",
             options.trajectories,
@@ -142,12 +142,12 @@ def _part(what: str, wanted: bool, build: Any, level: int = logging.WARNING) -> 
 _guarded: set[int] = set()
 
 
-def _order_exit(providers: Providers) -> None:
+def _order_exit(providers: OtelSdk) -> None:
     """Our exit hook runs before the providers' own: atexit runs last-registered first, and the application's (or
-    the auto-instrumentation's) providers exist by now, so registering here puts us ahead of them. Providers we own
-    have no exit hook of their own (`setup_providers`). An application provider created later, or shut down
+    the auto-instrumentation's) providers exist by now, so registering here puts us ahead of them. OtelSdk we own
+    have no exit hook of their own (`otel_sdk`). An application provider created later, or shut down
     explicitly, is covered by a guard that ends open runs first."""
-    from .setup_providers import install_shutdown_guard
+    from .otel_sdk import install_shutdown_guard
 
     atexit.unregister(_at_exit)
     atexit.register(_at_exit)
@@ -183,7 +183,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _content_events(providers: Providers, genai: n.GenAINames, options: Options) -> InferenceDetailsEvents | None:
+def _content_events(providers: OtelSdk, genai: n.GenAINames, options: Options) -> InferenceDetailsEvents | None:
     if providers.logger_provider is None:
         return None
     from . import _version
@@ -202,7 +202,7 @@ def stop(*, final: bool = False) -> None:
         _exit_timeout_s = runtime.options.exit_timeout_s
         runtime.shutdown(final=final)
     elif final:  # uninstrumented earlier: the providers we set up were only flushed then
-        from .setup_providers import shutdown_owned
+        from .otel_sdk import shutdown_owned
 
         shutdown_owned(_exit_timeout_s)
 

@@ -72,7 +72,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 r"otel_agent\.trajectory(\..*)?", r"otel_agent\.export(\..*)?")),
     ("telemetry", (r"otel_agent\.telemetry(\..*)?",)),
     ("flow", (r"otel_agent\.capture(\..*)?", r"otel_agent\.pipeline")),
-    ("wiring", (r"otel_agent\.setup_providers", r"otel_agent\.runtime")),
+    ("wiring", (r"otel_agent\.otel_sdk", r"otel_agent\.runtime")),
     ("entry", (r"otel_agent\.instrumentors", r"otel_agent")),
     ("tools", (r"otel_agent_tools(\..*)?",)),
 ]  # fmt: skip

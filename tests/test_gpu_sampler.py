@@ -86,9 +86,6 @@ class FakePynvml:
     def nvmlDeviceGetUtilizationRates(self, handle: int) -> Any:
         return SimpleNamespace(gpu=self.utilization(handle), memory=0)
 
-    def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[Any]:
-        return [SimpleNamespace(pid=4242, usedGpuMemory=self.used(handle)), SimpleNamespace(pid=7, usedGpuMemory=None)]
-
 
 def _sampler(fake: FakePynvml, clock: FakeClock, **kwargs: Any) -> GpuSampler:
     return GpuSampler(Nvml(module=fake), clock=clock, background=False, **kwargs)
@@ -105,13 +102,11 @@ def test_nvml_reads_devices() -> None:
     fake = FakePynvml(devices=2, used=lambda i: (i + 1) * GIB, utilization=lambda i: 25 * (i + 1))
     nvml = Nvml(module=fake)
     assert nvml.available and nvml.device_count() == 2
-    reading = nvml.read(1, processes=True)
+    reading = nvml.read(1)
     assert reading is not None
     assert (reading.index, reading.id, reading.name) == (1, "GPU-fake-1", "Fake H100")
     assert reading.memory_used_bytes == 2 * GIB and reading.memory_total_bytes == 80 * GIB
     assert reading.utilization == 0.5 and reading.memory_utilization == pytest.approx(2 / 80)
-    assert reading.processes is not None
-    assert [(p.pid, p.used_bytes) for p in reading.processes] == [(4242, 2 * GIB), (7, None)]
     assert nvml.device_indexes(["GPU-FAKE-1"]) == (1,) and nvml.device_indexes(["0"]) == (0,)
     assert nvml.read(5) is None
     nvml.shutdown()

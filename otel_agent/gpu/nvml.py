@@ -14,12 +14,6 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
-class ProcessMemory:
-    pid: int
-    used_bytes: int | None  # None where the driver does not report it (e.g. some containers, Windows WDDM)
-
-
-@dataclass(frozen=True, slots=True)
 class DeviceReading:
     """One device at one moment."""
 
@@ -29,7 +23,6 @@ class DeviceReading:
     memory_used_bytes: int
     memory_total_bytes: int
     utilization: float | None  # 0..1, share of the last sample period a kernel ran
-    processes: tuple[ProcessMemory, ...] | None = None  # None when not asked for or not available
 
     @property
     def id(self) -> str:
@@ -106,7 +99,7 @@ class Nvml:
             if str(d.index) in wanted or (d.uuid is not None and d.uuid.lower() in wanted)
         )
 
-    def read(self, index: int, *, processes: bool = False) -> DeviceReading | None:
+    def read(self, index: int) -> DeviceReading | None:
         """One device's memory and utilization, or None when it cannot be read."""
         if not self.init() or not 0 <= index < len(self._devices):
             return None
@@ -129,11 +122,10 @@ class Nvml:
             memory_used_bytes=used,
             memory_total_bytes=total,
             utilization=utilization,
-            processes=self._processes(device.handle) if processes else None,
         )
 
-    def read_all(self, indexes: Sequence[int], *, processes: bool = False) -> list[DeviceReading]:
-        return [r for i in indexes if (r := self.read(i, processes=processes)) is not None]
+    def read_all(self, indexes: Sequence[int]) -> list[DeviceReading]:
+        return [r for i in indexes if (r := self.read(i)) is not None]
 
     # -- internals -------------------------------------------------------------------------------------------------
     def _open(self) -> bool:
@@ -167,19 +159,6 @@ class Nvml:
             return False
         self._devices = tuple(devices)
         return True
-
-    def _processes(self, handle: Any) -> tuple[ProcessMemory, ...] | None:
-        try:
-            module = self._module
-            assert module is not None
-            infos = module.nvmlDeviceGetComputeRunningProcesses(handle)
-        except Exception:
-            return None
-        result = []
-        for info in infos:
-            used = getattr(info, "usedGpuMemory", None)
-            result.append(ProcessMemory(pid=int(info.pid), used_bytes=int(used) if used is not None else None))
-        return tuple(result)
 
 
 def _text(module: Any, function: str, handle: Any) -> str | None:

@@ -1,25 +1,15 @@
 """Every span, attribute and metric name otel-agent emits, in one place.
 
 GenAI semantic-convention names come from one mapping table (`_GENAI`): the v1.41 name by default and the newest
-name when ``OTEL_SEMCONV_STABILITY_OPT_IN`` contains ``gen_ai_latest_experimental``. Our own ``otel_agent.*`` names
+name when ``OTEL_SEMCONV_STABILITY_OPT_IN`` contains ``gen_ai_latest_experimental`` (read in `config.py`). Our own ``otel_agent.*`` names
 exist only where no convention does. ``docs/attributes.md`` lists all of them; a test holds it against this module and
 against what the code really emits.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Final
-
-LATEST_OPT_IN: Final = "gen_ai_latest_experimental"
-
-
-def latest_conventions_requested(environ: os._Environ[str] | dict[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    opt_in = env.get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
-    return LATEST_OPT_IN in {part.strip() for part in opt_in.split(",")}
-
 
 # key: (v1.41 name, newest name). Only the names that differ between the two need distinct entries.
 _GENAI: Final[dict[str, tuple[str, str]]] = {
@@ -114,9 +104,8 @@ class GenAINames:
     latest: bool
 
     @classmethod
-    def resolve(cls, latest: bool | None = None) -> GenAINames:
-        if latest is None:
-            latest = latest_conventions_requested()
+    def resolve(cls, latest: bool) -> GenAINames:
+        """The v1.41 names, or the newest (`config.latest_conventions_requested()`)."""
         column = 1 if latest else 0
         return cls(**{key: names[column] for key, names in _GENAI.items()}, latest=latest)
 
@@ -205,7 +194,6 @@ RUN_END_REASON: Final = "otel_agent.run.end_reason"  # exit | idle | shutdown | 
 TOOL_TURN_INDEX: Final = "otel_agent.turn.index"
 TOOL_SOURCE: Final = "otel_agent.tool.source"  # decorator | mcp | inferred
 TOOL_IS_ERROR: Final = "otel_agent.tool.is_error"
-TOOL_REPEATED: Final = "otel_agent.tool.repeated"
 
 # --- span names -------------------------------------------------------------------------------------------------------
 OPERATION_CHAT: Final = "chat"

@@ -98,7 +98,7 @@ def endpoint_reachable(endpoint: str, timeout: float = 2.0) -> tuple[bool, str]:
 
 def _exporter_checks(runtime: Any) -> list[Check]:
     checks = []
-    exporters = runtime.providers.exporters
+    exporters = runtime.sdk.exporters
     if not exporters:
         checks.append(Check("exporters", True, "the application's own providers are in use"))
     for exporter in exporters:

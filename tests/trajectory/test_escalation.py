@@ -26,12 +26,13 @@ def test_stagnation_is_live_inside_the_run(traj: Any, provider: str) -> None:
     script = Script(call("search", same), call("search", same), call("search", same), text("522,250"))
     agent = Agent(provider, script.client(provider))
     seen = []
+    before = []  # should_escalate() before each turn: the agent moves to "big" exactly when it says so
     with otel_agent.agent_run("researcher") as run:
         for model in ("small", "small", "small", "big"):
-            if run.should_escalate():
-                assert model == "big"
+            before.append((run.should_escalate(), model))
             ok(agent, agent.ask(model))
             seen.append((run.stagnating, run.should_escalate(), run.stats.wasted_turns))
+    assert before == [(False, "small"), (False, "small"), (False, "small"), (True, "big")]
     # window 2: the second wasted turn in a row makes the run stagnate; a clean turn ends it
     assert seen == [(False, False, 0), (False, False, 1), (True, True, 2), (False, False, 2)]
     turns = harness.turns()

@@ -85,7 +85,7 @@ class _CountingSpanExporter(SpanExporter):
 
 
 @dataclass
-class Providers:
+class OtelSdk:
     tracer_provider: Any
     meter_provider: Any
     logger_provider: Any = None
@@ -162,7 +162,7 @@ def _is_unset(provider: Any) -> bool:
 
 
 # -- providers we own: kept for the process, reused by a later instrument() ----------------------------------------
-_OWNED: dict[str, Providers] = {}
+_OWNED: dict[str, OtelSdk] = {}
 _OWNED_LOCK = threading.Lock()
 
 
@@ -293,18 +293,16 @@ def _rotation(options: Options) -> dict[str, int]:
 
 
 # -- resolution --------------------------------------------------------------------------------------------------
-def resolve_providers(
+def resolve_otel_sdk(
     options: Options,
     tracer_provider: Any = None,
     meter_provider: Any = None,
     *,
     logs: bool = False,
     logger_provider: Any = None,
-) -> Providers:
+) -> OtelSdk:
     """The providers to use; with `logs`, a logger provider too (for the content events)."""
-    providers = Providers(
-        tracer_provider or trace.get_tracer_provider(), meter_provider or metrics.get_meter_provider()
-    )
+    providers = OtelSdk(tracer_provider or trace.get_tracer_provider(), meter_provider or metrics.get_meter_provider())
     resource = Resource.create({"service.name": service_name(options)})
     with _OWNED_LOCK:
         previous = _OWNED.get("providers")
@@ -353,7 +351,7 @@ def resolve_providers(
 
 
 def _resolve_logger(
-    providers: Providers, options: Options, resource: Resource, given: Any, previous: Providers | None
+    providers: OtelSdk, options: Options, resource: Resource, given: Any, previous: OtelSdk | None
 ) -> None:
     try:
         from opentelemetry import _logs
