@@ -53,6 +53,12 @@ def instrument(
             instrumentor_cls().instrument()
         except Exception:
             log.warning("otel-agent: could not instrument %s", name, exc_info=True)
+    try:
+        from .frameworks import install_imported
+
+        install_imported()  # framework bridges: those imported now, the others when first seen on a model call
+    except Exception:
+        log.warning("otel-agent: could not install the framework bridges", exc_info=True)
 
 
 def uninstrument() -> None:

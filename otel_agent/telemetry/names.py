@@ -134,6 +134,7 @@ STREAM_END: Final = "otel_agent.stream.end"  # completed | closed_early | error 
 USAGE_MISSING: Final = "otel_agent.usage.missing"
 # turns (inference spans inside a run)
 RUN_ID: Final = "otel_agent.run.id"
+RUN_FRAMEWORK: Final = "otel_agent.run.framework"  # the framework whose hooks named the run: openai-agents | langchain
 TURN_INDEX: Final = "otel_agent.turn.index"
 TURN_WASTED: Final = "otel_agent.turn.wasted"
 TURN_WASTE_REASON: Final = "otel_agent.turn.waste_reason"

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from ..records import ToolRecord, ToolSource
 from ..safety import guarded, report_internal_error
 from . import grouping
-from .context import current_state
+from .context import current_state, framework_state
 from .run import Run, RunState
 from .tracker import TrajectoryTracker
 from .waste import WasteDetector
@@ -26,9 +26,22 @@ def install(tracker: TrajectoryTracker | None) -> None:
 
 
 def current_run() -> Run | None:
-    """The run of the calling thread or task: the innermost `agent_run`, else None."""
-    state = current_state.get()
+    """The run of the calling thread or task: the innermost `agent_run`, else the run a framework bridge knows for
+    this context (an Agents SDK trace, a LangChain/LangGraph invocation), else None."""
+    state = current_state.get() or framework_state()
     return state.handle if state is not None else None
+
+
+def open_framework_run(name: str, attributes: dict[str, Any]) -> RunState | None:
+    """For framework bridges: a run the framework's hooks start (None when not instrumented)."""
+    tracker = _tracker
+    return tracker.open_run(name, attributes) if tracker is not None else None
+
+
+def close_framework_run(state: RunState, error: BaseException | None = None) -> None:
+    tracker = _tracker
+    if tracker is not None:
+        tracker.close_run(state, reason="error" if error is not None else "exit", error=error)
 
 
 def register_detector(detector: WasteDetector) -> None:

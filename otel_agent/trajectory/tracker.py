@@ -32,7 +32,7 @@ from ..values import canonical_json, ratio
 from . import chaining, grouping
 from .chaining import SCAN_LIMIT as _SCAN_LIMIT
 from .chaining import history as _history
-from .context import current_state
+from .context import current_state, framework_state
 from .run import Run, RunState
 from .sink import RunSink
 from .tool_owners import ToolOwners
@@ -150,9 +150,12 @@ class TrajectoryTracker:
     # -- turns -----------------------------------------------------------------------------------------------------
     def begin_turn(self, request: TurnRequest, start_ns: int | None = None) -> TurnHandle | None:
         explicit = current_state.get()
-        parent: RunRecord | None
+        parent: RunRecord | None = None  # inside `agent_run`: the current context, the run's span or below it
+        if explicit is None:
+            explicit = framework_state()
+            parent = explicit.record if explicit is not None else None
         if explicit is not None and not explicit.inferred:
-            run, parent = explicit, None
+            run = explicit
         else:
             run = self._find_or_start(request, start_ns)  # counted in flight under the lock, before the reaper sees it
             parent = run.record
@@ -318,6 +321,9 @@ class TrajectoryTracker:
         key = digest(f"{name}\x00{canonical_json(arguments) or arguments}")
         run = current_state.get()
         parent: RunRecord | None = None
+        if run is None:
+            run = framework_state()
+            parent = run.record if run is not None else None
         if run is None:
             # no agent_run: the inferred run whose model requested this very call, if one did
             run = self.run_requesting(key, name)
