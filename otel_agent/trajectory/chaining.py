@@ -37,7 +37,8 @@ _FIRST_ENDS = 2048  # characters read at each end of a long first message
 _TURNS_PER_RUN = 4  # a retry re-sends an earlier prefix: keep the last few turns' keys
 _RUNS_PER_KEY = 64  # look-alike runs remembered under one key
 _ID_WORDS = 256  # words of the new messages' text tried as tool-call ids
-_WORDS_READ = 8192  # characters of one answer read for its words
+_WORDS_READ = 8192  # characters of one new message read for tool-call ids
+_WORDS_ENDS = 1024  # characters read at each end of a long answer for its words
 _ID_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{5,79}")
 _WORD = re.compile(r"\w+")
 
@@ -52,8 +53,8 @@ def message_digest(text: str, calls: tuple[ToolCall, ...]) -> bytes:
 def words_digest(text: str, calls: tuple[ToolCall, ...]) -> bytes:
     """An answer as its lower-cased words (tool calls as name and argument words, ids left out): survives a
     framework re-rendering JSON as a Python dict, changing quotes, spacing or punctuation."""
-    if len(text) > 2 * _WORDS_READ:
-        text = f"{len(text)} {text[:_WORDS_READ]} {text[-_WORDS_READ:]}"
+    if len(text) > 2 * _WORDS_ENDS:
+        text = f"{len(text)} {text[:_WORDS_ENDS]} {text[-_WORDS_ENDS:]}"
     words = _WORD.findall(text.lower())
     for call in calls:
         words.extend(_WORD.findall(f"{call.name} {call.arguments}".lower()))
@@ -87,9 +88,11 @@ class Probe:
     previous_response_id: str | None = None
     conversation_id: str | None = None
     exact: tuple[int, bytes, bytes] | None = None
+    first: bytes = b""
+    tail: tuple[Message, ...] = ()  # the latest assistant message and what follows it (read by `deepen`)
+    deep: bool = False  # `deepen` ran: the look-ups below are filled in
     words: tuple[bytes, bytes] | None = None
     ids: tuple[str, ...] = ()
-    first: bytes = b""
 
 
 @dataclass(slots=True)
@@ -102,6 +105,7 @@ class _Chain:
 
 
 def probe(request: TurnRequest) -> Probe:
+    """The cheap keys: server-side state and the verbatim answer (one digest of the latest assistant message)."""
     messages = history(request.messages)
     first = first_digest(messages)
     found = Probe(
@@ -111,25 +115,37 @@ def probe(request: TurnRequest) -> Probe:
         conversation_id=request.conversation_id,
         first=first,
     )
-    ids: list[str] = []
-    words: list[str] = []
     start = max(len(messages) - SCAN_LIMIT, 0)
+    position = len(messages)
     for position in range(len(messages) - 1, start - 1, -1):
         message = messages[position]
-        ids.extend(call.id for call in message.tool_calls if call.id)
-        for result in message.tool_results:
+        if message.tool_results:
             found.continues = True  # a tool result answers an earlier call, even when that call is not re-sent
-            if result.call_id:
-                ids.append(result.call_id)
-        if len(words) < _ID_WORDS:
-            words.extend(_ID_WORD.findall(message.text[:_WORDS_READ])[: _ID_WORDS - len(words)])
         if message.role == "assistant":
             found.continues = True
             found.exact = (position, message_digest(message.text, message.tool_calls), first)
-            found.words = (words_digest(message.text, message.tool_calls), first)
             break
-    found.ids = tuple(dict.fromkeys(ids + words))
+    found.tail = messages[position:] if messages else ()
     return found
+
+
+def deepen(found: Probe) -> None:
+    """The keys that survive rewriting, for a request the cheap keys did not place: tool-call ids in the new messages
+    (structured, or words of their text) and the latest answer's words. O(new content)."""
+    if found.deep:
+        return
+    found.deep = True
+    ids: list[str] = []
+    words: list[str] = []
+    for message in reversed(found.tail):
+        ids.extend(call.id for call in message.tool_calls if call.id)
+        ids.extend(result.call_id for result in message.tool_results if result.call_id)
+        if len(words) < _ID_WORDS:
+            words.extend(_ID_WORD.findall(message.text[:_WORDS_READ])[: _ID_WORDS - len(words)])
+    if found.exact is not None and found.tail:
+        latest = found.tail[0]
+        found.words = (words_digest(latest.text, latest.tool_calls), found.first)
+    found.ids = tuple(dict.fromkeys(ids + words))
 
 
 class RunChainer:
@@ -159,6 +175,8 @@ class RunChainer:
             run = self._pick(("exact", *found.exact), found.length, strict=False)
             if run is not None:
                 return run
+        if not found.deep:
+            return None  # the caller deepens the probe (outside its lock) and asks again
         run = self._by_ids(found.ids)
         if run is not None:
             return run

@@ -176,12 +176,16 @@ class TrajectoryTracker:
 
     def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> RunState:
         probe = chaining.probe(request)
-        with self._lock:
-            run = self._chains.find(probe)
-            if run is not None:
-                self._inferred.move_to_end(run.id)
-                run.in_flight += 1
-                return run
+        for _ in range(2):  # the cheap keys first; those that survive rewriting only when they place nothing
+            with self._lock:
+                run = self._chains.find(probe)
+                if run is not None:
+                    self._inferred.move_to_end(run.id)
+                    run.in_flight += 1
+                    return run
+            if probe.deep or not probe.continues:
+                break
+            chaining.deepen(probe)
         return self._start_inferred(start_ns, grouping.for_inferred(request.conversation_id))
 
     def _start_inferred(self, start_ns: int | None = None, attributes: dict[str, Any] | None = None) -> RunState:
