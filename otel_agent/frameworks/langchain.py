@@ -21,9 +21,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers.context import register_configure_hook
 
-from ..capture.safety import guarded
-from ..trajectory.api import add_run_source
-from ..trajectory.run import Run
+from ..safety import guarded
+from ..trajectory.context import add_run_source
+from ..trajectory.run import RunState
 from ._runs import FrameworkRuns
 
 _runs = FrameworkRuns("langchain")
@@ -49,7 +49,7 @@ class _Handler(BaseCallbackHandler):
         with self._lock:
             self._parents.pop(run_id, None)
 
-    def root_of(self, run_id: UUID | None) -> Run | None:
+    def root_of(self, run_id: UUID | None) -> RunState | None:
         for _ in range(_DEPTH):
             if run_id is None:
                 return None
@@ -126,7 +126,7 @@ _hook: contextvars.ContextVar[BaseCallbackHandler | None] = contextvars.ContextV
 _installed = False
 
 
-def _current() -> Run | None:
+def _current() -> RunState | None:
     config = var_child_runnable_config.get()
     if not config:
         return None
