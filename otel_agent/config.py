@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .ratelog import RateLimitedLog
 from .redaction import redact
 
 # What the `providers` option may name: the keys of `instrumentors.INSTRUMENTORS` (a test holds them equal).
@@ -547,13 +548,11 @@ def _warn(setting: str, exc: Invalid, used: Any, source: str | None) -> None:
 SIGNALS = ("traces", "metrics", "logs")
 EXPORTER_NAMES = frozenset({"otlp", "console", "none", "file", "otlp_json_file"})
 PROTOCOLS = ("http/protobuf", "grpc")
-_warned: set[str] = set()
+_warned = RateLimitedLog(log)
 
 
 def _warn_once(key: str, message: str, *args: Any) -> None:
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(message, *args)
+    _warned.warning(key, message, *args)
 
 
 def signal_exporters(signal: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...] | None:

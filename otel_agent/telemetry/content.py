@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from ..config import ContentMode, parse_content_mode
+from ..ratelog import RateLimitedLog
 from ..records import (
     BlobPart,
     ChatMessage,
@@ -30,14 +31,13 @@ from ..redaction import redact
 
 __all__ = ["ContentMode", "parse_content_mode", "redact", "to_json", "render_messages", "render_parts"]
 log = logging.getLogger("otel_agent")
-_failed: set[str] = set()
+_failed = RateLimitedLog(log)
 
 
 def content_failed(where: str) -> None:
-    """Malformed content loses the content, never the span: logged once per place, at debug level."""
-    if where not in _failed:
-        _failed.add(where)
-        log.debug("otel-agent: could not read message content (%s)", where, exc_info=True)
+    """Malformed content loses the content, never the span: logged once per place (then a periodic count), at
+    debug level."""
+    _failed.debug(where, "otel-agent: could not read message content (%s)", where, exc_info=True)
 
 
 def to_json(value: Any, max_chars: int) -> str:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import openai
 import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 import otel_agent
 from otel_agent.export.otlp_json_file import OtlpJsonFileMetricExporter, OtlpJsonFileSpanExporter
 
+from . import conftest
 from . import payloads as p
 
 CORE = "Zx7Qw3Rt9Yu2Io5PLEAK"  # what must never appear; each planted secret contains it
@@ -110,6 +114,35 @@ def _strings(value: Any) -> list[str]:
     return [str(value)]
 
 
+@pytest.fixture
+def with_logs() -> Iterator[Any]:
+    """Instrumented with in-memory spans, metrics AND log records (the inference-details event goes through the
+    logs API)."""
+    started: list[tuple[Any, Any]] = []
+
+    def start(**options: Any) -> tuple[Any, Any]:
+        records = InMemoryLogRecordExporter()
+        logger_provider = LoggerProvider()
+        logger_provider.add_log_record_processor(SimpleLogRecordProcessor(records))
+        telemetry = conftest._start(**options)
+        otel_agent.uninstrument()
+        otel_agent.instrument(
+            tracer_provider=telemetry.tracer_provider,
+            meter_provider=telemetry.meter_provider,
+            logger_provider=logger_provider,
+            **telemetry.options,
+        )
+        started.append((telemetry, logger_provider))
+        return telemetry, records
+
+    yield start
+    otel_agent.uninstrument()
+    for telemetry, logger_provider in started:
+        telemetry.tracer_provider.shutdown()
+        telemetry.meter_provider.shutdown()
+        logger_provider.shutdown()
+
+
 def _telemetry_text(telemetry: Any, folder: Path) -> dict[str, list[str]]:
     spans = telemetry.spans()
     found: dict[str, list[str]] = {"spans": [], "events": [], "metrics": [], "exemplars": [], "files": []}
@@ -132,11 +165,22 @@ def _telemetry_text(telemetry: Any, folder: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_no_secret_anywhere(mode: str, instrument_with: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_anywhere(mode: str, with_logs: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    telemetry = instrument_with(capture_content=mode, trajectories=True, cost=True)
+    telemetry, records = with_logs(capture_content=mode, trajectories=True, cost=True)
     _scenarios()
     found = _telemetry_text(telemetry, tmp_path)
+    found["log records"] = [
+        text
+        for data in records.get_finished_logs()
+        for text in (
+            str(data.log_record.body),
+            *_strings(dict(data.log_record.attributes or {})),
+            str(getattr(data.log_record, "event_name", "")),
+        )
+    ]
+    if mode in ("EVENT_ONLY", "SPAN_AND_EVENT"):
+        assert found["log records"], "the inference-details events were exported"
     formatter = logging.Formatter("%(message)s")
     found["logs"] = [formatter.format(record) for record in caplog.records]  # messages with their tracebacks
     assert len(telemetry.inference_spans()) >= 6
