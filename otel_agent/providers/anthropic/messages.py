@@ -15,7 +15,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
     system_raw = body.get("system")
     system = text_of(system_raw) if system_raw is not None else None
     messages: list[Message] = []
-    for raw in body.get("messages") or ():
+    for raw in as_list(body.get("messages")):
         role = as_str(get(raw, "role")) or "user"
         content = get(raw, "content")
         if isinstance(content, str):
@@ -66,7 +66,7 @@ def request_params(body: dict[str, Any]) -> RequestParams:
 def tool_names(tools: Any) -> tuple[str, ...] | None:
     if not tools:
         return None
-    return tuple(name for tool in tools if isinstance(name := get(tool, "name"), str))
+    return tuple(name for tool in as_list(tools) if isinstance(name := get(tool, "name"), str))
 
 
 def usage(raw: Any) -> Usage | None:

@@ -14,7 +14,7 @@ from .content import ChatResponseContent, chat_finish
 def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | None]:
     messages: list[Message] = []
     system: list[str] = []
-    for raw in body.get("messages") or ():
+    for raw in as_list(body.get("messages")):
         role = as_str(get(raw, "role")) or "user"
         text = text_of(get(raw, "content"))
         if role in ("system", "developer"):
@@ -49,7 +49,7 @@ def tool_names(tools: Any) -> tuple[str, ...] | None:
     if not tools:
         return None
     names = []
-    for tool in tools:
+    for tool in as_list(tools):
         name = get(get(tool, "function"), "name") or get(tool, "name")
         if isinstance(name, str):
             names.append(name)

@@ -68,7 +68,7 @@ def request_params(body: dict[str, Any]) -> RequestParams:
 def tool_names(tools: Any) -> tuple[str, ...] | None:
     if not tools:
         return None
-    return tuple(name for tool in tools if isinstance(name := get(tool, "name"), str))
+    return tuple(name for tool in as_list(tools) if isinstance(name := get(tool, "name"), str))
 
 
 def usage(raw: Any) -> Usage | None:
