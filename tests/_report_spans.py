@@ -48,6 +48,8 @@ class TurnSpec:
     escalation: tuple[str, str, str, str] | None = None  # from, to, reason, direction
     vram_time: float | None = None
     provider: str = "openai"
+    stagnating: bool = False
+    resent_input_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,36 @@ OTHER = RunSpec(
 
 RUNS = (CLEAN, WASTEFUL, OTHER)
 
+# A run that stagnates and never escalates (the demo's run 3): not in RUNS, tests that need it add it.
+STALLED = RunSpec(
+    run_id="run-stalled",
+    agent="coder",
+    service="agents",
+    start_s=50.0,
+    end_s=56.0,
+    outcome="failure",
+    score=0.0,
+    turns=(
+        TurnSpec(1, "small-model", 50.1, 1.0, 900, 200, cost=0.001, resent_input_tokens=0),
+        TurnSpec(
+            2, "small-model", 51.5, 1.5, 1300, 200, cost=0.0014, waste_reasons=("truncated",), resent_input_tokens=900
+        ),
+        TurnSpec(
+            3,
+            "small-model",
+            53.5,
+            2.0,
+            1700,
+            200,
+            cost=0.0018,
+            waste_reasons=("truncated", "repeated_tool_call"),
+            stagnating=True,
+            resent_input_tokens=1300,
+        ),
+    ),
+    extra_attributes={n.RUN_STAGNATED: True, n.RUN_MISSED_ESCALATION: True},
+)
+
 
 def _ns(seconds: float) -> int:
     return T0_NS + round(seconds * S)
@@ -231,6 +263,10 @@ def _turn_attributes(run: RunSpec, turn: TurnSpec) -> dict[str, Any]:
         )
     if turn.vram_time is not None:
         a[n.GPU_VRAM_TIME] = turn.vram_time
+    if turn.stagnating:
+        a[n.TURN_STAGNATING] = True
+    if turn.resent_input_tokens is not None:
+        a[n.TURN_RESENT_INPUT_TOKENS] = turn.resent_input_tokens
     return a
 
 

@@ -111,7 +111,7 @@ def test_report_from_jaeger_v3(trace_file: Path, capsys: pytest.CaptureFixture[s
     document = json.loads(out)
     assert [r["run_id"] for r in document["runs"]] == ["run-clean", "run-waste"]
     row = document["runs"][1]
-    assert row["wasted_by_reason"] == {"repeated_tool_call": 1, "no_progress": 1, "tool_error": 1}
+    assert row["wasted_by_reason"] == {"repeated_tool_call": 2, "no_progress": 1, "tool_error": 1}
     assert row["cost"] == pytest.approx(sum(t.cost or 0.0 for t in WASTEFUL.turns))
     assert document["timeline"]["turns"][3]["escalation"]["to_model"] == "large-model"
     ((path, query),) = jaeger.requests

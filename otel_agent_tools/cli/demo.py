@@ -69,10 +69,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(line, file=sys.stderr, flush=True)
 
+    from ..demo.out_folder import OutFolderError, prepare_out_folder
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.otlp.jsonl"):
-        stale.unlink()
+    try:
+        prepare_out_folder(out)  # checks before it deletes: only files an earlier demo wrote there
+    except OutFolderError as exc:
+        raise UserError(str(exc)) from None
     os.environ.setdefault("OTEL_AGENT_PRICES", json.dumps(_demo_prices()))
     tracer_provider, meter_provider, sinks = _providers(out, progress)
     progress("otel-agent demo: starting the local model server (SmolLM2-135M-Instruct on llama.cpp, CPU)...")

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..report.errors import EXIT_NO_RUNS, EXIT_USER_ERROR, NoRunsError, ReportError
-from ..report.load import SpanSource, load_spans
+from ..report.jaeger import check_url
+from ..report.load import SpanSource, load_spans, skipped_note
 from ..report.model import RunFilter, build_runs
+from ..report.otlp_json import ParseStats
 from ..report.tables import build_report, report_to_json
 from ..report.text import render_text
 from ..report.timerange import parse_time
@@ -25,9 +27,10 @@ examples:
   otel-agent report --from ./telemetry                      (a folder means its traces.otlp.jsonl)
   otel-agent report --from traces.otlp.jsonl --agent coder --since 2h --png timeline.png
   otel-agent report --jaeger http://127.0.0.1:16686 --service my-agent --format json
+  otel-agent report --from ./telemetry --html report.html    (one self-contained page: open it in a browser)
 
-Jaeger is searched over --since .. --until (default: the last {JAEGER_DEFAULT_SINCE}); a file is read whole, then
-runs are kept by the time they started. The timeline shows --run, else the run with the most wasted turns.
+Jaeger is searched over --since .. --until (default: the last {JAEGER_DEFAULT_SINCE}); a file is read a line at a
+time, then runs are kept by the time they started (a torn last line is skipped, and said so in the notes). The timeline shows --run, else the run with the most wasted turns.
 --format json prints one document: {{"schema_version", "runs", "models", "timeline", "notes"}}
 (its fields are listed in otel_agent_tools/report/tables.py).
 
@@ -68,7 +71,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
-    output.add_argument("--png", metavar="PATH", help="also draw the timeline chart to this PNG file")
+    output.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the report as one self-contained HTML page: every run's waterfall, sortable tables, "
+        "the price-reversal chart (the folder must exist)",
+    )
+    output.add_argument(
+        "--png", metavar="PATH", help="also draw the chosen run's waterfall to this PNG file (the folder must exist)"
+    )
     output.add_argument(
         "--png-metric",
         choices=("duration", "cost"),
@@ -93,7 +104,7 @@ def _source(args: argparse.Namespace, now_ns: int) -> tuple[SpanSource, RunFilte
         raise ReportError("--since is later than --until")
     if args.jaeger:  # Jaeger needs a search window; a file is read whole and its runs filtered afterwards
         source = SpanSource(
-            jaeger_url=args.jaeger,
+            jaeger_url=check_url(args.jaeger),
             service=args.service,
             limit=args.limit,
             start_ns=start if start is not None else parse_time(JAEGER_DEFAULT_SINCE, now_ns),
@@ -102,6 +113,17 @@ def _source(args: argparse.Namespace, now_ns: int) -> tuple[SpanSource, RunFilte
     else:
         source = SpanSource(path=args.from_path)
     return source, RunFilter(service=args.service, agent=args.agent, start_ns=start, end_ns=end)
+
+
+def _check_output_folder(option: str, path: str | None) -> None:
+    """Before any work: an output into a folder that does not exist is a typo to report, not a folder to create."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ReportError(f"--{option}: no such folder {folder} (create it first)")
+    if os.path.isdir(path):
+        raise ReportError(f"--{option}: {path} is a folder; give a file name")
 
 
 def _no_runs_message(args: argparse.Namespace, span_count: int) -> str:
@@ -123,12 +145,18 @@ def _no_runs_message(args: argparse.Namespace, span_count: int) -> str:
 def run(args: argparse.Namespace) -> int:
     """The ``report`` command. Returns the exit code; user errors are one line on stderr."""
     try:
+        for option in ("html", "png"):
+            _check_output_folder(option, getattr(args, option))
         source, run_filter = _source(args, time.time_ns())
-        spans = load_spans(source)
+        stats = ParseStats()
+        spans = load_spans(source, stats)
         runs = build_runs(spans, run_filter)
         if not runs:
             raise NoRunsError(_no_runs_message(args, len(spans)))
         report = build_report(runs, args.run_id)
+        note = skipped_note(stats)
+        if note:
+            report.notes.append(note)
         if not args.no_list_prices:
             from ..report.reversal_adapter import apply_price_reversal
 
@@ -144,6 +172,13 @@ def run(args: argparse.Namespace) -> int:
                 raise ReportError("--png: the chosen run has no turns to draw")
             written = write_timeline_png(report.timeline, args.png, args.png_metric)
             report.notes.append(f"timeline chart written to {written}")
+        if args.html:
+            from ..report.html import write_html
+
+            page = write_html(
+                report, runs, args.html, source=str(args.from_path or args.jaeger), jaeger_url=args.jaeger
+            )
+            report.notes.append(f"HTML report written to {page} (open it in a browser)")
     except ReportError as error:
         print(f"{PROG_ERROR_PREFIX}: {error}", file=sys.stderr)
         return error.exit_code

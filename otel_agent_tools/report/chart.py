@@ -67,7 +67,6 @@ def write_timeline_png(tl: Timeline, path: str | Path, metric: Metric = "duratio
         axes.set_ylabel("duration (s)" if metric == "duration" else f"cost ({tl.currency})")
         axes.set_title(f"run {tl.run_id} ({tl.agent}): red = wasted turn, dashed = model change", fontsize=10)
         figure.tight_layout()
-        target.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(target, format="png")
     except OSError as error:
         raise ReportError(f"cannot write {target}: {error.strerror or error}") from None

@@ -15,10 +15,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import ReportError
-from .otlp_json import iter_json_documents, parse_otlp_json
+from .otlp_json import ParseStats, iter_json_documents, parse_otlp_json
 from .spans import SpanEvent, SpanRow
 
 DEFAULT_LIMIT = 1000
+MAX_ANSWER_BYTES = 256 * 1024 * 1024  # one answer; a larger one is refused, not read
+MAX_ERROR_BYTES = 64 * 1024
 _JAEGER_SELF = "jaeger"
 
 
@@ -32,13 +34,36 @@ def _rfc3339(ns: int) -> str:
     return f"{stamp}.{nanos:09d}Z"
 
 
-def _get_text(url: str, timeout: float) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+def check_url(url: str) -> str:
+    """`url` without a trailing slash when it is an http(s) URL with a host; a `ReportError` otherwise."""
     try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises on a port that is not a number or out of range
+    except ValueError as error:
+        raise ReportError(f"--jaeger {url!r} is not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ReportError(f"--jaeger {url!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:16686")
+    del port
+    return url.rstrip("/")
+
+
+def _read_bounded(response: Any, limit: int, url: str) -> str:
+    body = response.read(limit + 1)
+    if len(body) > limit:
+        raise ReportError(
+            f"Jaeger's answer to {url.split('?')[0]} is over {limit // (1024 * 1024)} MiB: "
+            "narrow it with --service, --since/--until or --limit"
+        )
+    return str(body.decode("utf-8", "replace"))
+
+
+def _get_text(url: str, timeout: float, limit: int = MAX_ANSWER_BYTES) -> tuple[int, str]:
+    try:
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode("utf-8", "replace")
+            return response.status, _read_bounded(response, limit, url)
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace")
+        return error.code, error.read(MAX_ERROR_BYTES).decode("utf-8", "replace")
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise ReportError(f"cannot reach Jaeger at {url.split('/api/')[0]}: {reason}") from None
@@ -62,7 +87,7 @@ def _error_message(body: str) -> str:
 def _parse_documents(body: str, url: str) -> list[dict[str, Any]]:
     try:
         return list(iter_json_documents(body))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ReportError(f"Jaeger answered {url} with something that is not JSON") from None
 
 
@@ -73,11 +98,13 @@ def _v3_services(base: str, timeout: float) -> list[str]:
         raise _RouteMissing
     if status != 200:
         raise ReportError(f"Jaeger services query failed ({status}): {_error_message(body)}")
-    services = next(iter(_parse_documents(body, "/api/v3/services")), {}).get("services") or []
-    return [str(s) for s in services]
+    services = next(iter(_parse_documents(body, "/api/v3/services")), {}).get("services")
+    return [str(s) for s in services] if isinstance(services, list) else []
 
 
-def _v3_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, timeout: float) -> list[SpanRow]:
+def _v3_traces(
+    base: str, service: str, start_ns: int, end_ns: int, limit: int, timeout: float, stats: ParseStats
+) -> list[SpanRow]:
     query = urllib.parse.urlencode(
         {
             "query.service_name": service,
@@ -100,7 +127,7 @@ def _v3_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, 
     for document in _parse_documents(body, "/api/v3/traces"):
         if "error" in document and "result" not in document:
             raise ReportError(f"Jaeger trace query failed: {_error_message(json.dumps(document))}")
-        rows.extend(parse_otlp_json(document))
+        rows.extend(parse_otlp_json(document, stats))
     return rows
 
 
@@ -108,10 +135,13 @@ def _v3_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, 
 def _tag_value(tag: dict[str, Any]) -> Any:
     value = tag.get("value")
     kind = tag.get("type", "string")
-    if kind == "int64":
-        return int(value)  # type: ignore[arg-type]
-    if kind == "float64":
-        return float(value)  # type: ignore[arg-type]
+    try:
+        if kind == "int64":
+            return int(value)  # type: ignore[arg-type]
+        if kind == "float64":
+            return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
     if kind == "bool":
         return value if isinstance(value, bool) else str(value).lower() == "true"
     return value
@@ -168,7 +198,8 @@ def _ui_services(base: str, timeout: float) -> list[str]:
     if status != 200:
         raise ReportError(f"Jaeger services query failed ({status}): {_error_message(body)}")
     document = next(iter(_parse_documents(body, "/api/services")), {})
-    return [str(s) for s in (document.get("data") or [])]
+    services = document.get("data")
+    return [str(s) for s in services] if isinstance(services, list) else []
 
 
 def _ui_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, timeout: float) -> list[SpanRow]:
@@ -180,20 +211,34 @@ def _ui_traces(base: str, service: str, start_ns: int, end_ns: int, limit: int, 
         raise ReportError(f"Jaeger trace query failed ({status}): {_error_message(body)}")
     rows: list[SpanRow] = []
     for document in _parse_documents(body, "/api/traces"):
-        rows.extend(parse_jaeger_json(document))
+        try:
+            rows.extend(parse_jaeger_json(document))
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+            raise ReportError("Jaeger answered /api/traces with spans this report cannot read") from None
     return rows
 
 
 def fetch_jaeger_spans(
-    url: str, service: str | None, start_ns: int, end_ns: int, *, limit: int = DEFAULT_LIMIT, timeout: float = 10.0
+    url: str,
+    service: str | None,
+    start_ns: int,
+    end_ns: int,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    timeout: float = 10.0,
+    stats: ParseStats | None = None,
 ) -> list[SpanRow]:
-    """Spans of the traces that started in [start_ns, end_ns], of `service` or of every service Jaeger knows."""
-    base = url.rstrip("/")
+    """Spans of the traces that started in [start_ns, end_ns], of `service` or of every service Jaeger knows.
+
+    Each answer is read up to `MAX_ANSWER_BYTES`; a larger one is refused with one line.
+    """
+    base = check_url(url)
+    stats = stats if stats is not None else ParseStats()
     try:
         services = [service] if service else [s for s in _v3_services(base, timeout) if s != _JAEGER_SELF]
         rows: list[SpanRow] = []
         for name in services:
-            rows.extend(_v3_traces(base, name, start_ns, end_ns, limit, timeout))
+            rows.extend(_v3_traces(base, name, start_ns, end_ns, limit, timeout, stats))
         return rows
     except _RouteMissing:
         pass

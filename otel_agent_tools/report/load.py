@@ -10,7 +10,7 @@ from otel_agent.export.otlp_json_file import TRACES_FILE
 
 from .errors import ReportError
 from .jaeger import DEFAULT_LIMIT, fetch_jaeger_spans
-from .otlp_json import parse_otlp_json
+from .otlp_json import ParseStats, parse_otlp_json
 from .spans import SpanRow
 
 
@@ -26,8 +26,13 @@ class SpanSource:
     limit: int = DEFAULT_LIMIT
 
 
-def read_otlp_json_file(path: str | Path) -> list[SpanRow]:
-    """Every span in an OTLP/JSON lines file; a folder means its ``traces.otlp.jsonl``."""
+def read_otlp_json_file(path: str | Path, stats: ParseStats | None = None) -> list[SpanRow]:
+    """Every span in an OTLP/JSON lines file; a folder means its ``traces.otlp.jsonl``.
+
+    The file is read a line at a time. A last line cut short (no newline: a writer stopped mid-write) is skipped and
+    counted in `stats`; any other line that is not JSON rejects the file.
+    """
+    stats = stats if stats is not None else ParseStats()
     file = Path(path)
     if file.is_dir():
         file = file / TRACES_FILE
@@ -41,15 +46,28 @@ def read_otlp_json_file(path: str | Path) -> list[SpanRow]:
                     continue
                 try:
                     document = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
+                    if not line.endswith("\n"):  # the last line, torn
+                        stats.skipped_lines += 1
+                        continue
                     raise ReportError(f"{file}:{number}: not an OTLP/JSON line") from None
                 if isinstance(document, dict):
-                    rows.extend(parse_otlp_json(document))
+                    rows.extend(parse_otlp_json(document, stats))
     except OSError as error:
         raise ReportError(f"cannot read {file}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise ReportError(f"{file} is not a UTF-8 text file") from None
     return rows
+
+
+def skipped_note(stats: ParseStats) -> str | None:
+    """One line for the report's notes when something was skipped."""
+    parts = []
+    if stats.skipped_lines:
+        parts.append(f"{stats.skipped_lines} torn last line (a write cut short)")
+    if stats.skipped_spans:
+        parts.append(f"{stats.skipped_spans} malformed spans (no ids, or times that are not numbers)")
+    return f"skipped {' and '.join(parts)}" if parts else None
 
 
 def _dedupe(rows: list[SpanRow]) -> list[SpanRow]:
@@ -59,14 +77,16 @@ def _dedupe(rows: list[SpanRow]) -> list[SpanRow]:
     return list(seen.values())
 
 
-def load_spans(source: SpanSource) -> list[SpanRow]:
+def load_spans(source: SpanSource, stats: ParseStats | None = None) -> list[SpanRow]:
     """The spans of `source`, each once (a span exported twice, or found in two Jaeger queries, counts once)."""
     if (source.path is None) == (source.jaeger_url is None):
         raise ReportError("give exactly one of --from FILE and --jaeger URL")
     if source.path is not None:
-        return _dedupe(read_otlp_json_file(source.path))
+        return _dedupe(read_otlp_json_file(source.path, stats))
     assert source.jaeger_url is not None
     if source.start_ns is None or source.end_ns is None:
         raise ReportError("a Jaeger search needs a time window")
-    rows = fetch_jaeger_spans(source.jaeger_url, source.service, source.start_ns, source.end_ns, limit=source.limit)
+    rows = fetch_jaeger_spans(
+        source.jaeger_url, source.service, source.start_ns, source.end_ns, limit=source.limit, stats=stats
+    )
     return _dedupe(rows)

@@ -83,6 +83,8 @@ def _make_run(run_id: str, root: SpanRow | None, chats: list[SpanRow], tool_span
         turns=turns,
         tools=sorted(tools, key=lambda t: t.start_ns),
         totals=totals_for_run(attributes, turns),
+        stagnated=attributes.get(n.RUN_STAGNATED) is True or any(t.stagnating for t in turns),
+        missed_escalation=attributes.get(n.RUN_MISSED_ESCALATION) is True,
     )
 
 

@@ -1,7 +1,13 @@
 """Parse OTLP/JSON trace documents (``ExportTraceServiceRequest`` or Jaeger's ``{"result": TracesData}``).
 
 Tolerant of both OTLP/JSON spellings seen in the wild: camelCase or snake_case keys, hex or base64 ids, integer or
-named enums, 64-bit integers as strings or numbers.
+named enums, 64-bit integers as strings or numbers. Tolerant of damage too: a value of the wrong type loses that value
+only (an ``intValue`` of ``"abc"`` reads as absent), an entry that is not an object is skipped, and a span whose times
+are not numbers is skipped (`ParseStats` counts them).
+
+Only what a report reads is kept, so memory grows with the number of spans, not with the bytes of captured content:
+string attributes over `MAX_KEPT_STRING` characters (prompts, completions, tool arguments) are dropped, and span
+events other than escalations keep their name and time only.
 """
 
 from __future__ import annotations
@@ -12,9 +18,24 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from otel_agent.telemetry import names as n
+
 from .spans import SpanEvent, SpanRow, StatusCode
+
+MAX_KEPT_STRING = 1024
+_KEPT_EVENTS = frozenset({n.ESCALATION_EVENT})
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """What a parse had to skip; shown to the user as one note."""
+
+    skipped_spans: int = 0
+    skipped_lines: int = 0
+
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 _STATUS = {
@@ -58,74 +79,131 @@ def decode_any_value(value: Any) -> Any:
     if "boolValue" in value or "bool_value" in value:
         return bool(_get(value, "boolValue"))
     if "intValue" in value or "int_value" in value:
-        return int(_get(value, "intValue"))
+        return _int(_get(value, "intValue"))
     if "doubleValue" in value or "double_value" in value:
         raw = _get(value, "doubleValue")
-        return _FLOATS[raw] if isinstance(raw, str) and raw in _FLOATS else float(raw)
+        if isinstance(raw, str) and raw in _FLOATS:
+            return _FLOATS[raw]
+        try:
+            return float(raw)
+        except (TypeError, ValueError, OverflowError):
+            return None
     if "arrayValue" in value or "array_value" in value:
-        return [decode_any_value(item) for item in (_get(value, "arrayValue") or {}).get("values", [])]
+        return [decode_any_value(item) for item in _list(_dict(_get(value, "arrayValue")).get("values"))]
     if "kvlistValue" in value or "kvlist_value" in value:
-        return decode_attributes((_get(value, "kvlistValue") or {}).get("values", []))
+        return decode_attributes(_dict(_get(value, "kvlistValue")).get("values"))
     if "bytesValue" in value or "bytes_value" in value:
         return _get(value, "bytesValue")
     return None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in _list(value) if isinstance(item, dict)]
+
+
+def _int(value: Any) -> int | None:
+    """An OTLP 64-bit integer (a number or a decimal string); anything else: None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def decode_attributes(items: Any) -> dict[str, Any]:
-    return {item["key"]: decode_any_value(item.get("value")) for item in items or () if "key" in item}
+    kept: dict[str, Any] = {}
+    for item in _objects(items):
+        key = item.get("key")
+        if not isinstance(key, str):
+            continue
+        value = decode_any_value(item.get("value"))
+        if isinstance(value, str) and len(value) > MAX_KEPT_STRING:
+            continue  # captured content: no report reads it
+        kept[key] = value
+    return kept
 
 
 def _status(span: dict[str, Any]) -> tuple[StatusCode, str]:
-    status = span.get("status") or {}
+    status = _dict(span.get("status"))
     code = status.get("code", 0)
-    return _STATUS.get(code, "unset"), str(status.get("message", ""))  # type: ignore[return-value]
+    code = code if isinstance(code, (int, str)) else 0
+    return _STATUS.get(code, "unset"), str(status.get("message", ""))[:MAX_KEPT_STRING]  # type: ignore[return-value]
 
 
-def _span(span: dict[str, Any], service: str | None) -> SpanRow | None:
+def _time(span: dict[str, Any], key: str) -> int | None:
+    raw = _get(span, key, 0)
+    return 0 if raw in (None, "") else _int(raw)
+
+
+def _event(event: dict[str, Any]) -> SpanEvent:
+    name = str(event.get("name", ""))
+    return SpanEvent(
+        name=name,
+        time_ns=_time(event, "timeUnixNano") or 0,
+        attributes=decode_attributes(event.get("attributes")) if name in _KEPT_EVENTS else {},
+    )
+
+
+def _span(span: dict[str, Any], service: str | None, stats: ParseStats) -> SpanRow | None:
     trace_id = decode_id(_get(span, "traceId"), 16)
     span_id = decode_id(_get(span, "spanId"), 8)
-    if trace_id is None or span_id is None:
+    start_ns, end_ns = _time(span, "startTimeUnixNano"), _time(span, "endTimeUnixNano")
+    if trace_id is None or span_id is None or start_ns is None or end_ns is None:
+        stats.skipped_spans += 1
         return None
-    events = tuple(
-        SpanEvent(
-            name=str(event.get("name", "")),
-            time_ns=int(_get(event, "timeUnixNano", 0) or 0),
-            attributes=decode_attributes(event.get("attributes")),
-        )
-        for event in span.get("events") or ()
-    )
     code, message = _status(span)
     return SpanRow(
         trace_id=trace_id,
         span_id=span_id,
         parent_id=decode_id(_get(span, "parentSpanId"), 8),
         name=str(span.get("name", "")),
-        start_ns=int(_get(span, "startTimeUnixNano", 0) or 0),
-        end_ns=int(_get(span, "endTimeUnixNano", 0) or 0),
+        start_ns=start_ns,
+        end_ns=end_ns,
         attributes=decode_attributes(span.get("attributes")),
-        events=events,
+        events=tuple(_event(event) for event in _objects(span.get("events"))),
         status=code,
         status_message=message,
         service_name=service,
     )
 
 
-def parse_otlp_json(document: dict[str, Any]) -> list[SpanRow]:
-    """Every span of one OTLP/JSON traces document; a ``{"result": ...}`` wrapper (Jaeger api/v3) is unwrapped."""
-    if "result" in document and isinstance(document["result"], dict):
+def parse_otlp_json(document: dict[str, Any], stats: ParseStats | None = None) -> list[SpanRow]:
+    """Every span of one OTLP/JSON traces document; a ``{"result": ...}`` wrapper (Jaeger api/v3) is unwrapped.
+
+    Entries of the wrong type are skipped, and spans that cannot be placed (no ids, times that are not numbers) are
+    counted in `stats`.
+    """
+    stats = stats if stats is not None else ParseStats()
+    if isinstance(document.get("result"), dict):
         document = document["result"]
     rows: list[SpanRow] = []
-    for resource_spans in _get(document, "resourceSpans") or ():
-        resource = decode_attributes((resource_spans.get("resource") or {}).get("attributes"))
+    for resource_spans in _objects(_get(document, "resourceSpans")):
+        resource = decode_attributes(_dict(resource_spans.get("resource")).get("attributes"))
         service = resource.get("service.name")
         service = str(service) if service is not None else None
-        for scope_spans in (
-            _get(resource_spans, "scopeSpans") or _get(resource_spans, "instrumentationLibrarySpans") or ()
-        ):
-            for span in scope_spans.get("spans") or ():
-                row = _span(span, service)
+        scopes = _get(resource_spans, "scopeSpans") or _get(resource_spans, "instrumentationLibrarySpans")
+        for scope_spans in _objects(scopes):
+            for span in _list(scope_spans.get("spans")):
+                row = _span(span, service, stats) if isinstance(span, dict) else None
                 if row is not None:
                     rows.append(row)
+                elif not isinstance(span, dict):
+                    stats.skipped_spans += 1
     return rows
 
 

@@ -10,6 +10,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from .tables import ModelRow, Reversal
@@ -55,6 +56,25 @@ def apply_price_reversal(rows: Sequence[ModelRow], lookup: ListPriceLookup | Non
         return _apply(rows, lookup)
 
 
+@dataclass(frozen=True, slots=True)
+class TelemetryListPrice:
+    """A list price read back from the telemetry: the rates its turns were priced at (same 3:1 blend)."""
+
+    input: float
+    output: float
+
+    @property
+    def blended(self) -> float:
+        return (3 * self.input + self.output) / 4
+
+
+def _telemetry_list_price(row: ModelRow | None) -> TelemetryListPrice | None:
+    """When the price data at hand does not know the model (prices set where the telemetry was made), its spans do."""
+    if row is None or row.telemetry_rates is None:
+        return None
+    return TelemetryListPrice(*row.telemetry_rates)
+
+
 def _apply(rows: Sequence[ModelRow], lookup: ListPriceLookup | None) -> str | None:
     try:
         from otel_agent.cost.reversal import ModelRunStats, analyze_price_reversal
@@ -66,13 +86,14 @@ def _apply(rows: Sequence[ModelRow], lookup: ListPriceLookup | None) -> str | No
         return f"list price and price-reversal columns omitted: no price data ({error})"
     for agent in sorted({row.agent for row in rows}):
         group = {row.model: row for row in rows if row.agent == agent}
-        address = {row.model: row.server_address for row in group.values()}
 
-        def list_price(provider: str, model: str, _address: dict[str, str | None] = address) -> Any:
+        def list_price(provider: str, model: str, _group: dict[str, ModelRow] = group) -> Any:
+            row = _group.get(model)
             try:
-                return lookup(provider, model, _address.get(model))
+                found = lookup(provider, model, row.server_address if row is not None else None)
             except Exception:
-                return None
+                found = None
+            return found if found is not None else _telemetry_list_price(row)
 
         stats = [
             ModelRunStats(

@@ -50,6 +50,12 @@ class Turn:
     escalation: EscalationInfo | None = None
     error_type: str | None = None
     tools: list[ToolCallInfo] = field(default_factory=list)
+    stagnating: bool = False  # the run was stagnating after this turn (`should_escalate()` said yes)
+    resent_input_tokens: int | None = None  # context tax: input tokens this turn sent again; None: not recorded
+    # The per-token rates this turn was priced at, per million tokens, read back from its cost components
+    # (None: not priced per token, or no tokens of that kind): the list price when no price data is at hand.
+    input_rate_per_1m: float | None = None
+    output_rate_per_1m: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -95,6 +101,8 @@ class Run:
     turns: list[Turn]
     tools: list[ToolCallInfo]
     totals: RunTotals
+    stagnated: bool = False  # some turn of the run was stagnating
+    missed_escalation: bool = False  # the run ended stagnating without escalating
 
     @property
     def wall_time_s(self) -> float:

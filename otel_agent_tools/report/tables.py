@@ -8,8 +8,11 @@ tokens, ``output_tokens`` includes reasoning (thinking) tokens. Money is in each
       "schema_version": 1,
       "runs": [{                        # one per agent run, oldest first
         "run_id", "agent", "service", "trace_id", "start_time" (ISO 8601 UTC), "models": [str],
-        "turns", "wasted_turns", "wasted_by_reason": {reason: count}, "wasted_cost",
-        "escalations", "deescalations",
+        "turns", "wasted_turns",
+        "wasted_by_reason": {reason: count},  # turns per reason: a turn with two reasons counts under both
+        "wasted_cost", "escalations", "deescalations",
+        "stagnated",                    # some turn left the run stagnating (should_escalate() said yes)
+        "missed_escalation",            # the run ended stagnating without escalating
         "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens", "cache_write_tokens",
         "cost", "reasoning_cost", "currency", "unpriced_turns", "vram_time_gib_s", "wall_time_s",
         "outcome" (success | failure | unknown), "score", "inferred"
@@ -27,10 +30,15 @@ tokens, ``output_tokens`` includes reasoning (thinking) tokens. Money is in each
       }],
       "timeline": {                     # null when there are no runs
         "run_id", "agent", "trace_id", "selected_by" (run_id | most_wasteful), "currency",
+        "outcome", "wall_time_s", "stagnated", "missed_escalation",
         "turns": [{"index", "model", "start_offset_s", "duration_s", "input_tokens", "output_tokens",
                    "reasoning_tokens", "cache_read_tokens", "cache_write_tokens", "cost", "wasted",
                    "waste_reasons": [str], "escalation": {"from_model", "to_model", "reason", "direction"} | null,
-                   "tools": [{"name", "duration_s", "is_error"}], "error_type"}]
+                   "tools": [{"name", "start_offset_s", "duration_s", "is_error"}], "error_type",
+                   "stagnating",        # the run was stagnating after this turn
+                   "resent_input_tokens",  # context tax: input tokens sent again (null: not recorded)
+                   "cache_share",       # cache_read_tokens / input_tokens (null: no input)
+                   "cumulative_cost"}]  # the run's cost up to and including this turn
       },
       "notes": [str]                    # e.g. why the list-price columns are missing
     }
@@ -80,6 +88,8 @@ class RunRow:
     outcome: str
     score: float | None
     inferred: bool
+    stagnated: bool = False
+    missed_escalation: bool = False
 
 
 @dataclass(slots=True)
@@ -114,11 +124,14 @@ class ModelRow:
     list_price_per_1m: float | None = None
     reversals: list[Reversal] = field(default_factory=list)
     server_address: str | None = None  # for the list-price lookup; not in the JSON
+    # the input and output rates per 1M tokens the telemetry itself was priced at (None: not read); not in the JSON
+    telemetry_rates: tuple[float, float] | None = None
 
 
 @dataclass(slots=True)
 class TimelineTool:
     name: str
+    start_offset_s: float
     duration_s: float
     is_error: bool
 
@@ -148,6 +161,10 @@ class TimelineTurn:
     escalation: TimelineEscalation | None
     tools: list[TimelineTool]
     error_type: str | None
+    stagnating: bool = False
+    resent_input_tokens: int | None = None
+    cache_share: float | None = None
+    cumulative_cost: float = 0.0
 
 
 @dataclass(slots=True)
@@ -158,6 +175,10 @@ class Timeline:
     selected_by: Literal["run_id", "most_wasteful"]
     currency: str
     turns: list[TimelineTurn]
+    outcome: str = "unknown"
+    wall_time_s: float = 0.0
+    stagnated: bool = False
+    missed_escalation: bool = False
 
 
 @dataclass(slots=True)
@@ -203,6 +224,8 @@ def run_row(run: Run) -> RunRow:
         outcome=run.outcome,
         score=run.score,
         inferred=run.inferred,
+        stagnated=run.stagnated,
+        missed_escalation=run.missed_escalation,
     )
 
 
@@ -218,6 +241,12 @@ class _ModelSums:
     scored_tokens: int = 0
     turns: list[Turn] = field(default_factory=list)
 
+
+def _telemetry_rates(turns: Sequence[Turn]) -> tuple[float, float] | None:
+    """The model's input and output rates as its priced turns carry them (the first turn that shows each)."""
+    input_rate = next((t.input_rate_per_1m for t in turns if t.input_rate_per_1m is not None), None)
+    output_rate = next((t.output_rate_per_1m for t in turns if t.output_rate_per_1m is not None), None)
+    return (input_rate, output_rate) if input_rate is not None and output_rate is not None else None
 
 def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
     sums: dict[tuple[str, str], _ModelSums] = {}
@@ -263,6 +292,7 @@ def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
                 thinking_cost_share=ratio(reasoning_cost, cost),
                 effective_price_per_1m=ratio(cost * 1e6, input_tokens + output_tokens) if cost > 0 else None,
                 server_address=s.server_address,
+                telemetry_rates=_telemetry_rates(s.turns),
             )
         )
     return rows
@@ -288,30 +318,11 @@ def find_run(runs: Sequence[Run], run_id: str) -> Run:
 
 
 def timeline(run: Run, selected_by: Literal["run_id", "most_wasteful"]) -> Timeline:
-    turns = [
-        TimelineTurn(
-            index=t.index,
-            model=t.model,
-            start_offset_s=(t.start_ns - run.start_ns) / 1e9,
-            duration_s=t.duration_s,
-            input_tokens=t.input_tokens,
-            output_tokens=t.output_tokens,
-            reasoning_tokens=t.reasoning_tokens,
-            cache_read_tokens=t.cache_read_tokens,
-            cache_write_tokens=t.cache_write_tokens,
-            cost=t.cost,
-            wasted=t.wasted,
-            waste_reasons=list(t.waste_reasons),
-            escalation=TimelineEscalation(
-                t.escalation.from_model, t.escalation.to_model, t.escalation.reason, t.escalation.direction
-            )
-            if t.escalation
-            else None,
-            tools=[TimelineTool(x.name, x.duration_s, x.is_error) for x in t.tools],
-            error_type=t.error_type,
-        )
-        for t in run.turns
-    ]
+    cumulative = 0.0
+    turns = []
+    for t in run.turns:
+        cumulative += t.cost or 0.0
+        turns.append(_timeline_turn(run, t, cumulative))
     return Timeline(
         run_id=run.run_id,
         agent=run.agent,
@@ -319,6 +330,38 @@ def timeline(run: Run, selected_by: Literal["run_id", "most_wasteful"]) -> Timel
         selected_by=selected_by,
         currency=run.currency,
         turns=turns,
+        outcome=run.outcome,
+        wall_time_s=run.wall_time_s,
+        stagnated=run.stagnated,
+        missed_escalation=run.missed_escalation,
+    )
+
+
+def _timeline_turn(run: Run, t: Turn, cumulative_cost: float) -> TimelineTurn:
+    return TimelineTurn(
+        index=t.index,
+        model=t.model,
+        start_offset_s=(t.start_ns - run.start_ns) / 1e9,
+        duration_s=t.duration_s,
+        input_tokens=t.input_tokens,
+        output_tokens=t.output_tokens,
+        reasoning_tokens=t.reasoning_tokens,
+        cache_read_tokens=t.cache_read_tokens,
+        cache_write_tokens=t.cache_write_tokens,
+        cost=t.cost,
+        wasted=t.wasted,
+        waste_reasons=list(t.waste_reasons),
+        escalation=TimelineEscalation(
+            t.escalation.from_model, t.escalation.to_model, t.escalation.reason, t.escalation.direction
+        )
+        if t.escalation
+        else None,
+        tools=[TimelineTool(x.name, (x.start_ns - run.start_ns) / 1e9, x.duration_s, x.is_error) for x in t.tools],
+        error_type=t.error_type,
+        stagnating=t.stagnating,
+        resent_input_tokens=t.resent_input_tokens,
+        cache_share=ratio(t.cache_read_tokens, t.input_tokens),
+        cumulative_cost=cumulative_cost,
     )
 
 
@@ -348,6 +391,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
     for row in report.models:
         data = asdict(row)
         data.pop("server_address")
+        data.pop("telemetry_rates")
         models.append(data)
     return _json_safe(
         {

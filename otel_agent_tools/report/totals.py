@@ -17,8 +17,8 @@ def totals_from_turns(turns: Iterable[Turn]) -> RunTotals:
         totals.turns += 1
         if turn.wasted:
             totals.wasted_turns += 1
-            reason = turn.waste_reasons[0]
-            totals.wasted_by_reason[reason] = totals.wasted_by_reason.get(reason, 0) + 1
+            for reason in dict.fromkeys(turn.waste_reasons):  # every reason: a turn with two counts under both
+                totals.wasted_by_reason[reason] = totals.wasted_by_reason.get(reason, 0) + 1
         if turn.escalation is not None:
             if turn.escalation.direction == "down":
                 totals.deescalations += 1
@@ -69,6 +69,8 @@ def totals_for_run(run_attributes: dict[str, Any], turns: Sequence[Turn]) -> Run
         for key, value in run_attributes.items()
         if key.startswith(n.RUN_WASTED_TURNS_BY_REASON_PREFIX) and as_int(value) is not None
     }
-    if by_reason:
+    # The run span counts each wasted turn under its first reason only; when every wasted turn was read, the turns
+    # give every reason of each.
+    if by_reason and sum(1 for t in turns if t.wasted) != totals.wasted_turns:
         totals.wasted_by_reason = by_reason
     return totals

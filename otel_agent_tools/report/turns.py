@@ -34,7 +34,30 @@ def _waste_reasons(attributes: dict[str, Any]) -> tuple[str, ...]:
     return (str(reason),) if reason not in (None, "", "none") else ()
 
 
+_TOKEN_PRICED = ("genai-prices", "user")
+
+
+def _rate(cost: Any, tokens: int) -> float | None:
+    amount = as_float(cost)
+    return amount * 1e6 / tokens if amount is not None and amount >= 0 and tokens > 0 else None
+
+
+def _rates(a: dict[str, Any], t: Turn) -> tuple[float | None, float | None]:
+    """The input and output rates the turn was priced at, from its cost components (token prices only)."""
+    if a.get(n.COST_PRICE_SOURCE) not in _TOKEN_PRICED:
+        return None, None
+    uncached = t.input_tokens - t.cache_read_tokens - t.cache_write_tokens
+    visible = t.output_tokens - t.reasoning_tokens
+    return _rate(a.get(n.COST_INPUT), uncached), _rate(a.get(n.COST_OUTPUT), visible)
+
+
 def turn_from_span(span: SpanRow, position: int) -> Turn:
+    turn = _turn_from_span(span, position)
+    turn.input_rate_per_1m, turn.output_rate_per_1m = _rates(span.attributes, turn)
+    return turn
+
+
+def _turn_from_span(span: SpanRow, position: int) -> Turn:
     a = span.attributes
     # The model the agent asked for names the turn (a gateway or local server may answer with an alias).
     model = genai_attr(a, "request_model") or genai_attr(a, "response_model")
@@ -66,6 +89,8 @@ def turn_from_span(span: SpanRow, position: int) -> Turn:
         waste_reasons=reasons if reasons or not wasted else ("unspecified",),
         escalation=_escalation(span),
         error_type=str(error) if error is not None else ("error" if span.status == "error" else None),
+        stagnating=a.get(n.TURN_STAGNATING) is True,
+        resent_input_tokens=as_int(a.get(n.TURN_RESENT_INPUT_TOKENS)),
     )
 
 
