@@ -93,7 +93,16 @@ def run(args: argparse.Namespace) -> int:
         tracer_provider.shutdown()
         meter_provider.shutdown()
     progress(f"telemetry written to: {', '.join(sinks)}")
-    return _print_report(out, args.format)
+    code = _print_report(out, args.format)
+    html = out / "report.html"
+    if code == 0 and html.is_file():
+        progress(f"HTML report: {html.resolve()} (open it in a browser)")
+        progress("next:")
+        progress(f"  otel-agent report --from {out}                  the same report again (--run ID for one run)")
+        progress(f"  otel-agent report --from {out} --html FILE      the page above, with your filters")
+        progress("  otel-agent stack up                               Collector, Jaeger and Prometheus on this machine")
+        progress("  then OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 otel-agent demo   and see it in Jaeger")
+    return code
 
 
 def _demo_prices() -> dict[str, Any]:
@@ -131,5 +140,7 @@ def _print_report(out: Path, fmt: str) -> int:
     from . import report
     from .main import build_parser
 
-    args = build_parser().parse_args(["report", "--from", str(out), "--format", fmt])
+    args = build_parser().parse_args(
+        ["report", "--from", str(out), "--format", fmt, "--html", str(out / "report.html")]
+    )
     return int(report.run(args) or 0)

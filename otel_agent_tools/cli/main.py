@@ -1,7 +1,11 @@
 """`otel-agent`: demo, report, check and stack sub-commands.
 
-Exit codes: 0 success; 1 an unexpected failure; 2 a user error (bad arguments, missing file, unreachable endpoint);
-3 no data found. User errors print one line, never a traceback.
+exit codes:
+  0  success
+  1  an unexpected failure
+  2  a user error: bad arguments, a missing file, an unreachable endpoint (one line, never a traceback)
+  3  no data found (report: the spans were read but no agent run matched)
+  4  check: something checked is not fine
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from otel_agent._version import VERSION
+
     parser = argparse.ArgumentParser(
         prog="otel-agent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _SUBCOMMANDS:
@@ -36,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
             stub.set_defaults(handler=lambda _args, exc=exc: _unavailable(exc))
             continue
         module.add_parser(sub)
+        sub.choices[name].set_defaults(_subparser=sub.choices[name])
     return parser
 
 
@@ -45,7 +53,9 @@ def _unavailable(exc: Exception) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the sub-command's usage, not the top-level one: `report --bogus` shows report's options
+        getattr(args, "_subparser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         handler = getattr(args, "handler", None) or args.func
         result = handler(args)

@@ -57,7 +57,8 @@ def _read_bounded(response: Any, limit: int, url: str) -> str:
     return str(body.decode("utf-8", "replace"))
 
 
-def _get_text(url: str, timeout: float, limit: int = MAX_ANSWER_BYTES) -> tuple[int, str]:
+def _get_text(url: str, timeout: float, limit: int | None = None) -> tuple[int, str]:
+    limit = MAX_ANSWER_BYTES if limit is None else limit
     try:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
