@@ -50,6 +50,9 @@ class TurnSpec:
     provider: str = "openai"
     stagnating: bool = False
     resent_input_tokens: int | None = None
+    # (input, output) user prices per 1M tokens: the cost components are recorded as the library records them
+    list_rates: tuple[float, float] | None = None
+    extra_attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,12 @@ def _turn_attributes(run: RunSpec, turn: TurnSpec) -> dict[str, Any]:
         )
     if turn.vram_time is not None:
         a[n.GPU_VRAM_TIME] = turn.vram_time
+    if turn.list_rates is not None:
+        uncached = turn.input_tokens - turn.cache_read_tokens - turn.cache_write_tokens
+        a[n.COST_PRICE_SOURCE] = "user"
+        a[n.COST_INPUT] = uncached * turn.list_rates[0] / 1e6
+        a[n.COST_OUTPUT] = (turn.output_tokens - turn.reasoning_tokens) * turn.list_rates[1] / 1e6
+    a.update(turn.extra_attributes)
     if turn.stagnating:
         a[n.TURN_STAGNATING] = True
     if turn.resent_input_tokens is not None:

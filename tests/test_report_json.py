@@ -144,7 +144,11 @@ def test_timeline_defaults_to_the_most_wasteful_run(document: dict[str, Any]) ->
         if spec.escalation is None:
             assert got["escalation"] is None
         else:
-            assert got["escalation"] == dict(zip(("from_model", "to_model", "reason", "direction"), spec.escalation))
+            assert got["escalation"] == {
+                **dict(zip(("from_model", "to_model", "reason", "direction"), spec.escalation)),
+                "detail": None,
+                "after_stagnation": False,
+            }
     tools = [[(x["name"], x["is_error"]) for x in t["tools"]] for t in timeline["turns"]]
     # the index-less search call ran after turn 3 ended, so it is turn 3's
     assert tools == [[("search", False)], [("search", False)], [("search", False)], [], [("run_tests", True)]]

@@ -14,7 +14,7 @@ from otel_agent_tools.report.load import SpanSource, load_spans
 from otel_agent_tools.report.model import build_runs
 from otel_agent_tools.report.tables import build_report
 from otel_agent_tools.report.text import MAX_WIDTH, render_text
-from tests._report_spans import WASTEFUL, write_runs
+from tests._report_spans import CLEAN, RUNS, STALLED, WASTEFUL, write_runs
 
 
 def report(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -162,3 +162,121 @@ def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
         parser.parse_args(["report", "--help"])
     out = capsys.readouterr().out
     assert "exit codes:" in out and "  2  user error" in out and "  3  the spans were read" in out
+
+
+# --- what a newcomer reading the report after the demo asked for ------------------------------------------------------
+def test_the_missed_escalation_is_in_the_text_and_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_runs(tmp_path, (CLEAN, STALLED))
+    code, out, err = report(["--from", str(tmp_path), "--no-list-prices", "--run", "run-stalled"], capsys)
+    assert code == 0, err
+    assert "MISSED ESCALATION: run run-stalled was still stagnating when it ended" in out
+    assert "MISSED ESCALATION: the run was still stagnating when it ended and never escalated" in out  # timeline
+    assert "(stagnating)" in out
+    code, out, err = report(["--from", str(tmp_path), "--no-list-prices", "--format", "json"], capsys)
+    document = json.loads(out)
+    flags = {r["run_id"]: (r["stagnated"], r["missed_escalation"]) for r in document["runs"]}
+    assert flags == {"run-clean": (False, False), "run-stalled": (True, True)}
+    assert document["timeline"]["run_id"] == "run-stalled" and document["timeline"]["missed_escalation"] is True
+    assert [t["stagnating"] for t in document["timeline"]["turns"]] == [t.stagnating for t in STALLED.turns]
+
+
+def test_an_explicit_escalation_after_stagnation_shows_both_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from otel_agent.telemetry import names as n
+
+    turns = list(WASTEFUL.turns)
+    turns[2] = replace(turns[2], stagnating=True)  # turn 3 left the run stagnating: should_escalate() said yes
+    turns[3] = replace(
+        turns[3],
+        escalation=("small-model", "large-model", "explicit", "up"),
+        extra_attributes={n.ESCALATION_DETAIL: "stagnating on short answers"},
+    )
+    write_runs(tmp_path, (replace(WASTEFUL, turns=tuple(turns)),))
+    code, out, err = report(["--from", str(tmp_path), "--no-list-prices"], capsys)
+    assert code == 0, err
+    assert (
+        'ESCALATION small-model -> large-model (explicit: "stagnating on short answers"; '
+        "the run was stagnating: should_escalate() said yes)"
+    ) in " ".join(line.strip() for line in out.splitlines())
+    code, out, _ = report(["--from", str(tmp_path), "--no-list-prices", "--format", "json"], capsys)
+    (escalation,) = [t["escalation"] for t in json.loads(out)["timeline"]["turns"] if t["escalation"]]
+    assert escalation["reason"] == "explicit"
+    assert escalation["detail"] == "stagnating on short answers"
+    assert escalation["after_stagnation"] is True
+
+
+def _priced_runs(folder: Path) -> Path:
+    from dataclasses import replace
+
+    rates = {"small-model": (0.5, 2.0), "large-model": (3.0, 15.0)}
+    runs = tuple(replace(r, turns=tuple(replace(t, list_rates=rates[t.model]) for t in r.turns)) for r in RUNS[:2])
+    return write_runs(folder, runs)
+
+
+def _list_prices(document: dict) -> dict[str, float | None]:
+    return {m["model"]: m["list_price_per_1m"] for m in document["models"]}
+
+
+def test_list_prices_from_every_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prices were set where the telemetry was made (as the demo does): --from and --jaeger read them back."""
+    from tests.test_report_jaeger import FakeJaeger, v3_answer
+
+    monkeypatch.delenv("OTEL_AGENT_PRICES", raising=False)
+    monkeypatch.delenv("OTEL_AGENT_PRICES_FILE", raising=False)
+    trace = _priced_runs(tmp_path)
+    blended = {"small-model": (3 * 0.5 + 2.0) / 4, "large-model": (3 * 3.0 + 15.0) / 4}
+    code, out, err = report(["--from", str(tmp_path), "--format", "json"], capsys)
+    assert code == 0, err
+    assert _list_prices(json.loads(out)) == pytest.approx(blended)
+    with FakeJaeger({"/api/v3/traces": (200, v3_answer(trace))}) as jaeger:
+        code, out, err = report(["--jaeger", jaeger.url, "--service", "agents", "--format", "json"], capsys)
+        assert code == 0, err
+        assert _list_prices(json.loads(out)) == pytest.approx(blended)
+        code, out, err = report(["--jaeger", jaeger.url, "--service", "agents"], capsys)
+    models = out[out.index("MODELS") :]
+    assert f"{blended['small-model']:.4f}" in models and f"{blended['large-model']:.4f}" in models
+
+
+def test_every_table_has_a_legend(trace_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = report(["--from", str(trace_folder)], capsys)
+    assert code == 0
+    sections = out.split("\n\n")
+    for title in ("RUNS", "MODELS", "TIMELINE"):
+        section = next(s for s in sections if s.startswith(title))
+        assert "\nlegend: " in section, title
+    flat = " ".join(out.split())
+    for words in (
+        "GiB*s = GPU memory",
+        "eff $/1M = what a million tokens really cost",
+        "think $ = share of the cost",
+        "score/1k tok = run score per 1,000 tokens",
+        "reversed = listed cheaper",
+    ):
+        assert words in flat
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_the_text_fits_the_terminal_width_and_cuts_nothing(
+    width: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    long_turns = tuple(
+        replace(t, model="a-long-provider-model-name-2025-10-01-preview-" + str(t.index)) for t in WASTEFUL.turns
+    )
+    spec = replace(WASTEFUL, run_id="0d5c1f1e-6f7b-4b0e-9d0c-2a8f6c1b9e77", agent="triage-agent", turns=long_turns)
+    write_runs(tmp_path, (spec, STALLED))
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, err = report(["--from", str(tmp_path), "--no-list-prices"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "~" not in out
+    words = set(out.split())
+    assert spec.run_id in words and STALLED.run_id in words  # whole, never cut
+    assert all(t.model in out for t in long_turns)

@@ -66,7 +66,14 @@ def _turn_row(turn: dict[str, Any]) -> list[Any]:
     escalation = turn["escalation"]
     turn = dict(turn)
     turn["escalation"] = (
-        [escalation["from_model"], escalation["to_model"], escalation["reason"], escalation["direction"]]
+        [
+            escalation["from_model"],
+            escalation["to_model"],
+            escalation["reason"],
+            escalation["direction"],
+            escalation["detail"],
+            escalation["after_stagnation"],
+        ]
         if escalation
         else None
     )

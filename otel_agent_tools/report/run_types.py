@@ -11,6 +11,7 @@ class EscalationInfo:
     to_model: str
     reason: str
     direction: str  # up | down
+    detail: str | None = None  # the text given to run.escalate(reason=...)
 
 
 @dataclass(frozen=True, slots=True)

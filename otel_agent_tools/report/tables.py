@@ -33,7 +33,11 @@ tokens, ``output_tokens`` includes reasoning (thinking) tokens. Money is in each
         "outcome", "wall_time_s", "stagnated", "missed_escalation",
         "turns": [{"index", "model", "start_offset_s", "duration_s", "input_tokens", "output_tokens",
                    "reasoning_tokens", "cache_read_tokens", "cache_write_tokens", "cost", "wasted",
-                   "waste_reasons": [str], "escalation": {"from_model", "to_model", "reason", "direction"} | null,
+                   "waste_reasons": [str],
+                   "escalation": {"from_model", "to_model", "reason", "direction",
+                                  "detail",            # the text given to run.escalate(reason=...), or null
+                                  "after_stagnation"}  # the run was stagnating before it (should_escalate() said yes)
+                                 | null,
                    "tools": [{"name", "start_offset_s", "duration_s", "is_error"}], "error_type",
                    "stagnating",        # the run was stagnating after this turn
                    "resent_input_tokens",  # context tax: input tokens sent again (null: not recorded)
@@ -142,6 +146,8 @@ class TimelineEscalation:
     to_model: str
     reason: str
     direction: str
+    detail: str | None = None  # the text given to run.escalate(reason=...)
+    after_stagnation: bool = False  # the turn before was stagnating: should_escalate() said yes
 
 
 @dataclass(slots=True)
@@ -320,9 +326,11 @@ def find_run(runs: Sequence[Run], run_id: str) -> Run:
 def timeline(run: Run, selected_by: Literal["run_id", "most_wasteful"]) -> Timeline:
     cumulative = 0.0
     turns = []
+    stagnating = False
     for t in run.turns:
         cumulative += t.cost or 0.0
-        turns.append(_timeline_turn(run, t, cumulative))
+        turns.append(_timeline_turn(run, t, cumulative, stagnating))
+        stagnating = t.stagnating
     return Timeline(
         run_id=run.run_id,
         agent=run.agent,
@@ -337,7 +345,7 @@ def timeline(run: Run, selected_by: Literal["run_id", "most_wasteful"]) -> Timel
     )
 
 
-def _timeline_turn(run: Run, t: Turn, cumulative_cost: float) -> TimelineTurn:
+def _timeline_turn(run: Run, t: Turn, cumulative_cost: float, after_stagnation: bool) -> TimelineTurn:
     return TimelineTurn(
         index=t.index,
         model=t.model,
@@ -352,7 +360,12 @@ def _timeline_turn(run: Run, t: Turn, cumulative_cost: float) -> TimelineTurn:
         wasted=t.wasted,
         waste_reasons=list(t.waste_reasons),
         escalation=TimelineEscalation(
-            t.escalation.from_model, t.escalation.to_model, t.escalation.reason, t.escalation.direction
+            t.escalation.from_model,
+            t.escalation.to_model,
+            t.escalation.reason,
+            t.escalation.direction,
+            t.escalation.detail,
+            after_stagnation,
         )
         if t.escalation
         else None,

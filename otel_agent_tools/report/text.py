@@ -1,43 +1,125 @@
-"""Plain-text rendering of a `Report`, at most 120 columns wide."""
+"""Plain-text rendering of a `Report`, fitted to the terminal's width (120 columns when it is not a terminal).
+
+Nothing is cut: a long cell wraps onto the next line of its column, and a table too wide for the width is shown in
+column groups one under the other, each starting with the row's first column. Each table has a legend in words.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .tables import ModelRow, Report, RunRow, Timeline
+from .tables import ModelRow, Report, RunRow, Timeline, TimelineEscalation
 
-MAX_WIDTH = 120
+MAX_WIDTH = 120  # when stdout is not a terminal and COLUMNS is not set
+MIN_WIDTH = 40
 _GAP = "  "
+
+
+def terminal_width() -> int:
+    """The terminal's width (COLUMNS wins, as `shutil.get_terminal_size` reads it), `MAX_WIDTH` when unknown."""
+    return max(shutil.get_terminal_size((MAX_WIDTH, 24)).columns, MIN_WIDTH)
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     header: str
     align: str = ">"  # ">" numbers, "<" text
-    min_width: int | None = None  # set: the column may be cut down to this width to fit the line
+    min_width: int | None = None  # set: the column may wrap down to this width to fit the line
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "~"
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width`, broken after commas and spaces where possible, never cut short."""
+    if len(text) <= width:
+        return [text]
+    spaced = text.replace(",", ", ").replace(",  ", ", ")
+    lines = textwrap.wrap(spaced, width, break_long_words=True, break_on_hyphens=True) or [""]
+    return [line.rstrip() for line in lines]
 
 
-def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], max_width: int = MAX_WIDTH) -> list[str]:
-    """Aligned lines, cutting the shrinkable columns (widest first) until the line fits `max_width`."""
-    widths = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+def wrap_line(text: str, width: int, indent: str = "  ") -> list[str]:
+    """A sentence fitted to `width`, its continuation lines indented."""
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=True) or [""]
+
+
+def _widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], max_width: int) -> list[int]:
+    """Natural widths; the shrinkable columns narrowed (widest first) when that makes the table fit on one line;
+    else natural widths, each capped so that it fits a group beside the key column."""
+    natural = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    # a shrinkable column wraps between words, never inside one: its longest word is as narrow as it goes
+    floors = [
+        max([c.min_width or 0] + [len(word) for row in rows for word in re.split(r"[\s,]+", row[i])])
+        for i, c in enumerate(columns)
+    ]
+    widths = list(natural)
     total = sum(widths) + len(_GAP) * (len(columns) - 1)
     while total > max_width:
-        candidates = [i for i, c in enumerate(columns) if c.min_width is not None and widths[i] > c.min_width]
+        candidates = [i for i, c in enumerate(columns) if c.min_width is not None and widths[i] > floors[i]]
         if not candidates:
             break
         widest = max(candidates, key=lambda i: widths[i])
         widths[widest] -= 1
         total -= 1
-    lines = []
-    for cells in [[c.header for c in columns], *rows]:
-        parts = [f"{_fit(cell, w):{c.align}{w}}" for cell, c, w in zip(cells, columns, widths)]
-        lines.append(_GAP.join(parts).rstrip())
+    if total <= max_width:
+        return widths
+    key = min(natural[0], max_width // 3)
+    room = max(max_width - key - len(_GAP), 8)
+    return [key] + [min(w, room) for w in natural[1:]]
+
+
+def _groups(widths: Sequence[int], max_width: int) -> list[list[int]]:
+    """Column indexes per group: every group fits `max_width` and repeats column 0 (the row's key)."""
+    groups: list[list[int]] = [[0]]
+    used = widths[0]
+    for i in range(1, len(widths)):
+        if used + len(_GAP) + widths[i] > max_width and len(groups[-1]) > 1:
+            groups.append([0])
+            used = widths[0]
+        groups[-1].append(i)
+        used += len(_GAP) + widths[i]
+    return groups
+
+
+def table_blocks(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], max_width: int = MAX_WIDTH
+) -> list[list[list[str]]]:
+    """Per column group, per row (the header first), that row's lines (more than one where a cell wraps)."""
+    widths = _widths(columns, rows, max_width)
+    groups = []
+    for group in _groups(widths, max_width):
+        blocks = []
+        for cells in [[c.header for c in columns], *rows]:
+            wrapped = {i: _wrap(cells[i], widths[i]) for i in group}
+            block = []
+            for k in range(max(len(w) for w in wrapped.values())):
+                parts = []
+                for i in group:
+                    piece = wrapped[i][k] if k < len(wrapped[i]) else ""
+                    align = columns[i].align if k == 0 else "<"
+                    parts.append(f"{piece:{align}{widths[i]}}")
+                block.append(_GAP.join(parts).rstrip())
+            blocks.append(block)
+        groups.append(blocks)
+    return groups
+
+
+def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], max_width: int = MAX_WIDTH) -> list[str]:
+    """Aligned lines within `max_width`: the shrinkable columns wrap (widest first), then the columns that still do not
+    fit go to a further group of lines below."""
+    lines: list[str] = []
+    for number, blocks in enumerate(table_blocks(columns, rows, max_width)):
+        if number:
+            lines.append("")
+        lines += [line for block in blocks for line in block]
     return lines
+
+
+def legend(entries: Sequence[tuple[str, str]], width: int) -> list[str]:
+    """``legend: name = meaning; ...`` fitted to `width`."""
+    return wrap_line("legend: " + "; ".join(f"{name} = {meaning}" for name, meaning in entries), width)
 
 
 # --- value formats ----------------------------------------------------------------------------------------------------
@@ -85,13 +167,13 @@ def _escalations(up: int, down: int) -> str:
     return f"{up}/{down}" if down else str(up)
 
 
-def runs_section(rows: Sequence[RunRow]) -> list[str]:
+def runs_section(rows: Sequence[RunRow], width: int = MAX_WIDTH) -> list[str]:
     currency = rows[0].currency if rows else "USD"
     columns = [
-        Column("run", "<", 8),
+        Column("run", "<"),
         Column("agent", "<", 6),
         Column("turns"),
-        Column("wasted (by reason)", "<", 8),
+        Column("wasted (by reason)", "<", 12),
         Column("esc"),
         Column("input"),
         Column("output"),
@@ -100,7 +182,7 @@ def runs_section(rows: Sequence[RunRow]) -> list[str]:
         Column(currency),
         Column("GiB*s"),
         Column("wall"),
-        Column("outcome", "<"),
+        Column("outcome", "<", 7),
     ]
     cells = [
         [
@@ -116,24 +198,44 @@ def runs_section(rows: Sequence[RunRow]) -> list[str]:
             _run_cost(r),
             number(r.vram_time_gib_s, 1),
             seconds(r.wall_time_s),
-            r.outcome,
+            r.outcome + ("!" if r.missed_escalation else ""),
         ]
         for r in rows
     ]
-    lines = [f"RUNS ({len(rows)})", *render_table(columns, cells)]
+    lines = [f"RUNS ({len(rows)})", *render_table(columns, cells, width)]
     totals: dict[str, int] = {}
     for row in rows:
         for reason, count in row.wasted_by_reason.items():
             totals[reason] = totals.get(reason, 0) + count
     if totals:
         ranked = ", ".join(f"{reason} {count}" for reason, count in sorted(totals.items(), key=lambda kv: -kv[1]))
-        lines.append(_fit(f"wasted turns by reason: {ranked}", MAX_WIDTH))
+        lines += wrap_line(f"wasted turns by reason (a turn with two reasons counts under both): {ranked}", width)
+    for r in rows:
+        if r.missed_escalation:
+            lines += wrap_line(
+                f"! MISSED ESCALATION: run {r.run_id} was still stagnating when it ended (should_escalate() said yes) "
+                "and never escalated",
+                width,
+            )
     if any(0 < r.unpriced_turns < r.turns for r in rows):
         lines.append("* some turns of the run had no price: its cost is a lower bound")
+    lines += legend(
+        [
+            ("esc", "escalations to another model (n/m: n up, m down)"),
+            ("input", "input tokens, cached included"),
+            ("output", "output tokens, thinking included"),
+            ("think", "thinking (reasoning) tokens"),
+            ("cached", "input tokens read from the cache"),
+            (currency, "cost"),
+            ("GiB*s", "GPU memory held by a local model, GiB x seconds"),
+            ("wall", "the run's duration"),
+        ],
+        width,
+    )
     return lines
 
 
-def _reversal_lines(rows: Sequence[ModelRow]) -> list[str]:
+def _reversal_lines(rows: Sequence[ModelRow], width: int) -> list[str]:
     lines = []
     for row in rows:
         for r in row.reversals:
@@ -142,20 +244,18 @@ def _reversal_lines(rows: Sequence[ModelRow]) -> list[str]:
                 if r.extra_cost is None
                 else f"costs {r.extra_cost * 100:.0f}% more per successful run"
             )
-            lines.append(
-                _fit(
-                    f"PRICE REVERSAL ({row.agent}): {row.model} is listed {r.listed_discount * 100:.0f}% "
-                    f"cheaper than {r.pricier_listed} but {extra}",
-                    MAX_WIDTH,
-                )
+            lines += wrap_line(
+                f"PRICE REVERSAL ({row.agent}): {row.model} is listed {r.listed_discount * 100:.0f}% "
+                f"cheaper than {r.pricier_listed} but {extra}",
+                width,
             )
     return lines
 
 
-def models_section(rows: Sequence[ModelRow], with_list_price: bool) -> list[str]:
+def models_section(rows: Sequence[ModelRow], with_list_price: bool, width: int = MAX_WIDTH) -> list[str]:
     columns = [
         Column("agent", "<", 6),
-        Column("model", "<", 10),
+        Column("model", "<"),
         Column("runs"),
         Column("ok"),
         Column("$/ok run"),
@@ -183,8 +283,21 @@ def models_section(rows: Sequence[ModelRow], with_list_price: bool) -> list[str]
         if with_list_price:
             row += [money(r.list_price_per_1m), f"YES ({len(r.reversals)})" if r.reversals else "-"]
         cells.append(row)
-    lines = [f"MODELS ({len(rows)})", *render_table(columns, cells)]
-    return lines + (_reversal_lines(rows) if with_list_price else [])
+    lines = [f"MODELS ({len(rows)})", *render_table(columns, cells, width)]
+    entries = [
+        ("ok", "share of its runs that succeeded"),
+        ("$/ok run", "its cost / its successful runs"),
+        ("score/1k tok", "run score per 1,000 tokens"),
+        ("think $", "share of the cost spent on thinking tokens"),
+        ("eff $/1M", "what a million tokens really cost: cost / (input + output tokens) x 1M"),
+    ]
+    if with_list_price:
+        entries += [
+            ("list $/1M", "list price per 1M tokens, 3 input : 1 output"),
+            ("reversed", "listed cheaper than another model of the agent, yet costs more per successful run"),
+        ]
+    lines += legend(entries, width)
+    return lines + (_reversal_lines(rows, width) if with_list_price else [])
 
 
 def _tools(names: Sequence[tuple[str, bool]]) -> str:
@@ -195,11 +308,21 @@ def _tools(names: Sequence[tuple[str, bool]]) -> str:
     return ", ".join(label if count == 1 else f"{label} x{count}" for label, count in counted.items()) or "-"
 
 
-def timeline_section(tl: Timeline) -> list[str]:
+def _escalation_line(e: TimelineEscalation) -> str:
+    word = "DE-ESCALATION" if e.direction == "down" else "ESCALATION"
+    why = e.reason or "no reason"
+    if e.detail:
+        why += f': "{e.detail}"'
+    if e.after_stagnation:
+        why += "; the run was stagnating: should_escalate() said yes"
+    return f"   >> {word} {e.from_model} -> {e.to_model} ({why})"
+
+
+def timeline_section(tl: Timeline, width: int = MAX_WIDTH) -> list[str]:
     how = "most wasteful run" if tl.selected_by == "most_wasteful" else "selected run"
     columns = [
         Column("#"),
-        Column("model", "<", 8),
+        Column("model", "<"),
         Column("start"),
         Column("dur"),
         Column("input"),
@@ -207,17 +330,17 @@ def timeline_section(tl: Timeline) -> list[str]:
         Column("think"),
         Column("cached"),
         Column(tl.currency),
-        Column("wasted", "<", 8),
+        Column("wasted", "<", 10),
         Column("tools (! = error)", "<", 8),
     ]
     cells = []
-    markers: dict[int, str] = {}
+    markers: dict[int, list[str]] = {}
     for position, t in enumerate(tl.turns):
         if t.escalation is not None:
-            e = t.escalation
-            word = "DE-ESCALATION" if e.direction == "down" else "ESCALATION"
-            markers[position] = f"   >> {word} {e.from_model} -> {e.to_model} ({e.reason or 'no reason'})"
+            markers[position] = wrap_line(_escalation_line(t.escalation), width, "      ")
         wasted = f"WASTED {','.join(t.waste_reasons)}" if t.wasted else ""
+        if t.stagnating:
+            wasted = (wasted + " (stagnating)").strip()
         if t.error_type:
             wasted = (wasted + f" error={t.error_type}").strip()
         cells.append(
@@ -235,19 +358,41 @@ def timeline_section(tl: Timeline) -> list[str]:
                 _tools([(x.name, x.is_error) for x in t.tools]),
             ]
         )
-    table = render_table(columns, cells)
-    lines = [_fit(f"TIMELINE of run {tl.run_id} (agent {tl.agent}, {how}, trace {tl.trace_id})", MAX_WIDTH), table[0]]
-    for position, line in enumerate(table[1:]):
-        if position in markers:
-            lines.append(_fit(markers[position], MAX_WIDTH))
-        lines.append(line)
+    lines = wrap_line(f"TIMELINE of run {tl.run_id} (agent {tl.agent}, {how}, trace {tl.trace_id})", width)
+    groups = table_blocks(columns, cells, width)
+    if len(groups) == 1:  # the escalation markers go between the turns
+        header, *blocks = groups[0]
+        lines += header
+        for position, block in enumerate(blocks):
+            lines += markers.get(position, []) + block
+    else:  # in column groups: the markers follow the table
+        lines += render_table(columns, cells, width)
+        for position in sorted(markers):
+            lines += [f"   before turn {tl.turns[position].index}:", *markers[position]]
+    if tl.missed_escalation:
+        lines += wrap_line(
+            "   >> MISSED ESCALATION: the run was still stagnating when it ended and never escalated", width, "      "
+        )
+    lines += legend(
+        [
+            ("start", "since the run started"),
+            ("dur", "the turn's duration"),
+            ("stagnating", "wasted turns in a row: should_escalate() says yes"),
+        ],
+        width,
+    )
     return lines
 
 
-def render_text(report: Report) -> str:
-    sections = [runs_section(report.runs), models_section(report.models, report.list_price_columns)]
+def render_text(report: Report, width: int | None = None) -> str:
+    """The text report, `width` columns wide at most (default: the terminal's width)."""
+    width = terminal_width() if width is None else max(width, MIN_WIDTH)
+    sections = [
+        runs_section(report.runs, width),
+        models_section(report.models, report.list_price_columns, width),
+    ]
     if report.timeline is not None:
-        sections.append(timeline_section(report.timeline))
+        sections.append(timeline_section(report.timeline, width))
     body = "\n\n".join("\n".join(lines) for lines in sections)
-    notes = "".join(f"\nnote: {_fit(note, MAX_WIDTH - 6)}" for note in report.notes)
+    notes = "".join("\n" + "\n".join(wrap_line(f"note: {note}", width, "      ")) for note in report.notes)
     return body + ("\n" + notes if notes else "") + "\n"

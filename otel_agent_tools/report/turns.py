@@ -17,11 +17,13 @@ def _escalation(span: SpanRow) -> EscalationInfo | None:
     for attributes in sources:
         from_model, to_model = attributes.get(n.ESCALATION_FROM_MODEL), attributes.get(n.ESCALATION_TO_MODEL)
         if from_model is not None and to_model is not None:
+            detail = attributes.get(n.ESCALATION_DETAIL) or span.attributes.get(n.ESCALATION_DETAIL)
             return EscalationInfo(
                 str(from_model),
                 str(to_model),
                 str(attributes.get(n.ESCALATION_REASON, "")),
                 str(attributes.get(n.ESCALATION_DIRECTION, "up")),
+                str(detail)[:200] if detail is not None else None,
             )
     return None
 

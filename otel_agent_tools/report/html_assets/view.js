@@ -274,8 +274,8 @@
       if (row.kind === "escalation") {
         var e = t.escalation;
         var arrow = e[3] === "down" ? "↓ DE-ESCALATION " : "↑ ESCALATION ";
-        var stagnated = turns.some(function (p) { return p.index < t.index && p.stagnating; });
-        var why = (e[2] || "no reason") + (stagnated && e[2] !== "stagnation" ? "; the run was stagnating" : "");
+        var why = (e[2] || "no reason") + (e[4] ? ": \u201c" + e[4] + "\u201d" : "") +
+          (e[5] ? "; the run was stagnating: should_escalate() said yes" : "");
         root.appendChild(svg("g", { "class": "escalation", "data-from": e[0], "data-to": e[1], "data-reason": e[2],
           "data-turn": t.index }, [
           svg("line", { x1: 8, x2: width - right, y1: row.y + 4, y2: row.y + 4, stroke: "#7a3fc2",
