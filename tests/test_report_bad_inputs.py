@@ -202,3 +202,13 @@ def test_demo_out_that_is_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutFolderError, match="is a file"):
         prepare_out_folder(file)
     assert file.read_text() == "x"
+
+
+def test_the_demo_checks_its_out_folder_before_it_starts(tmp_path: Path) -> None:
+    theirs = tmp_path / "traces.otlp.jsonl"
+    theirs.write_text("someone else's\n")
+    done = cli("demo", "--out", str(tmp_path), "--quiet")
+    assert done.returncode == 2
+    assert done.stderr.startswith("otel-agent: --out ") and done.stderr.count("\n") == 1, done.stderr
+    assert theirs.read_text() == "someone else's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["traces.otlp.jsonl"]  # nothing created, nothing deleted

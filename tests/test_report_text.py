@@ -280,3 +280,63 @@ def test_the_text_fits_the_terminal_width_and_cuts_nothing(
     words = set(out.split())
     assert spec.run_id in words and STALLED.run_id in words  # whole, never cut
     assert all(t.model in out for t in long_turns)
+
+
+@pytest.mark.parametrize("turn_count", [5, 40])
+def test_the_png_waterfall_fits_every_label_in_the_image(
+    turn_count: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    from dataclasses import replace
+
+    from matplotlib import image
+    from matplotlib.text import Text
+
+    from otel_agent_tools.report.chart import draw_timeline
+
+    turns = [
+        replace(
+            WASTEFUL.turns[k % len(WASTEFUL.turns)],
+            index=k + 1,
+            start_s=10.2 + 0.5 * k,
+            duration_s=0.4,
+            model=f"provider/a-long-model-name-{k % 3}",
+        )
+        for k in range(turn_count)
+    ]
+    spec = replace(WASTEFUL, turns=tuple(turns), end_s=10.2 + 0.5 * turn_count + 1)
+    write_runs(tmp_path, (spec,))
+    timeline = build_report(build_runs(load_spans(SpanSource(path=str(tmp_path))))).timeline
+    assert timeline is not None
+    figure = draw_timeline(timeline)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    frame = figure.bbox
+
+    def drawn(text: Text) -> bool:  # matplotlib keeps labels for ticks outside the view, and does not draw them
+        for axes in figure.axes:
+            low, high = sorted(axes.get_xlim())
+            if text in axes.get_xticklabels() and not low <= text.get_position()[0] <= high:
+                return False
+        return text.get_visible() and bool(text.get_text().strip())
+
+    texts = [t for t in figure.findobj(Text) if drawn(t)]
+    assert any("WASTED" in t.get_text() for t in texts) and any("ESCALATION" in t.get_text() for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, text.get_text()
+        assert frame.y0 - 1 <= box.y0 and box.y1 <= frame.y1 + 1, text.get_text()
+    for axes in figure.axes:  # the bar labels end inside the plot, not on its frame
+        plot = axes.get_window_extent(renderer)
+        for text in axes.texts:
+            assert text.get_window_extent(renderer).x1 <= plot.x1, text.get_text()
+    from matplotlib import pyplot as plt
+
+    plt.close(figure)
+    target = tmp_path / "waterfall.png"
+    code, _, err = report(["--from", str(tmp_path), "--no-list-prices", "--png", str(target)], capsys)
+    assert code == 0, err
+    pixels = image.imread(str(target))
+    height, width = pixels.shape[:2]
+    assert width == 1300 and 300 <= height <= 300 + 60 * turn_count  # grows with the turns and their tool rows
+    assert 10_000 < target.stat().st_size < 1_500_000

@@ -15,15 +15,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .errors import UserError
+
+__all__ = ["UserError", "build_parser", "main"]
+
 _SUBCOMMANDS = ("demo", "report", "check", "stack")
-
-
-class UserError(Exception):
-    """A problem the user can fix: printed as one line, exit code 2 (or `code`)."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
