@@ -212,3 +212,24 @@ def test_the_demo_checks_its_out_folder_before_it_starts(tmp_path: Path) -> None
     assert done.stderr.startswith("otel-agent: --out ") and done.stderr.count("\n") == 1, done.stderr
     assert theirs.read_text() == "someone else's\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["traces.otlp.jsonl"]  # nothing created, nothing deleted
+
+
+def test_captured_content_is_not_kept_in_memory(good_lines: list[dict[str, Any]], tmp_path: Path) -> None:
+    """Memory grows with the spans, not with the bytes of prompts: what no report reads is not kept."""
+    from otel_agent_tools.report.load import read_otlp_json_file
+
+    with_content = json.loads(json.dumps(good_lines))
+    for document in with_content:
+        for span in _spans(document):
+            span["attributes"] += [
+                {"key": "gen_ai.input.messages", "value": {"stringValue": "x" * 100}},
+                {"key": "otel_agent.big", "value": {"stringValue": "y" * 100_000}},
+                {"key": "http.url", "value": {"stringValue": "https://example.test/"}},
+            ]
+            span.setdefault("events", []).append({"name": "gen_ai.content", "attributes": span["attributes"][:3]})
+    rows = read_otlp_json_file(_write(tmp_path / "t.jsonl", with_content))
+    assert len(rows) == sum(len(_spans(d)) for d in good_lines)
+    for row in rows:
+        assert {"gen_ai.input.messages", "otel_agent.big", "http.url"}.isdisjoint(row.attributes)
+        assert all(not e.attributes for e in row.events if e.name == "gen_ai.content")
+    assert any("gen_ai.usage.input_tokens" in row.attributes for row in rows)  # what the report reads stays

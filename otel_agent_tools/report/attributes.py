@@ -14,6 +14,34 @@ _OLD = n.GenAINames.resolve(latest=False)
 _NEW = n.GenAINames.resolve(latest=True)
 
 
+_GENAI_FIELDS_READ = (
+    "operation",
+    "agent_name",
+    "provider",
+    "request_model",
+    "response_model",
+    "tool_name",
+    "usage_input",
+    "usage_output",
+    "usage_reasoning",
+    "usage_cache_read",
+    "usage_cache_write",
+    "cost_amount",
+    "cost_currency",
+)
+# Every attribute name a report reads outside ``otel_agent.*`` (kept whole); loaders keep only these, so a span's
+# memory does not grow with captured content or other instrumentations' attributes. Add a name here when it is read.
+READ_KEYS = frozenset(
+    [getattr(v, f) for v in (_OLD, _NEW) for f in _GENAI_FIELDS_READ] + [n.SERVER_ADDRESS, n.ERROR_TYPE]
+)
+_OURS = "otel_agent."
+
+
+def is_read(key: str) -> bool:
+    """Whether a report reads the attribute `key` (see `READ_KEYS`)."""
+    return key.startswith(_OURS) or key in READ_KEYS
+
+
 def first_attr(attributes: dict[str, Any], *keys: str) -> Any:
     for key in keys:
         value = attributes.get(key)

@@ -6,8 +6,9 @@ only (an ``intValue`` of ``"abc"`` reads as absent), an entry that is not an obj
 are not numbers is skipped (`ParseStats` counts them).
 
 Only what a report reads is kept, so memory grows with the number of spans, not with the bytes of captured content:
-string attributes over `MAX_KEPT_STRING` characters (prompts, completions, tool arguments) are dropped, and span
-events other than escalations keep their name and time only.
+span attributes a report does not read (`attributes.READ_KEYS`: prompts, completions, other instrumentations'
+attributes) are skipped undecoded, string values over `MAX_KEPT_STRING` characters are dropped, and span events other
+than escalations keep their name and time only.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from otel_agent.telemetry import names as n
 
+from .attributes import is_read
 from .spans import SpanEvent, SpanRow, StatusCode
 
 MAX_KEPT_STRING = 1024
+_INTERNED = 64
 _KEPT_EVENTS = frozenset({n.ESCALATION_EVENT})
 
 
@@ -67,7 +71,7 @@ def decode_id(value: Any, size: int) -> str | None:
             text = base64.b64decode(value, validate=True).hex()
         except (binascii.Error, ValueError):
             text = value.lower()
-    return None if not text.strip("0") else text
+    return None if not text.strip("0") else sys.intern(text)  # a trace id is shared by every span of the trace
 
 
 def decode_any_value(value: Any) -> Any:
@@ -125,16 +129,20 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def decode_attributes(items: Any) -> dict[str, Any]:
+def decode_attributes(items: Any, keep: Callable[[str], bool] | None = None) -> dict[str, Any]:
+    """Attributes as a dict; with `keep`, only the keys it accepts (the others are not even decoded)."""
     kept: dict[str, Any] = {}
     for item in _objects(items):
         key = item.get("key")
-        if not isinstance(key, str):
+        if not isinstance(key, str) or (keep is not None and not keep(key)):
             continue
         value = decode_any_value(item.get("value"))
-        if isinstance(value, str) and len(value) > MAX_KEPT_STRING:
-            continue  # captured content: no report reads it
-        kept[key] = value
+        if isinstance(value, str):
+            if len(value) > MAX_KEPT_STRING:
+                continue  # captured content: no report reads it
+            if len(value) <= _INTERNED:
+                value = sys.intern(value)  # model names, reasons, providers: one copy for every span
+        kept[sys.intern(key)] = value
     return kept
 
 
@@ -155,7 +163,7 @@ def _event(event: dict[str, Any]) -> SpanEvent:
     return SpanEvent(
         name=name,
         time_ns=_time(event, "timeUnixNano") or 0,
-        attributes=decode_attributes(event.get("attributes")) if name in _KEPT_EVENTS else {},
+        attributes=decode_attributes(event.get("attributes"), is_read) if name in _KEPT_EVENTS else {},
     )
 
 
@@ -174,7 +182,7 @@ def _span(span: dict[str, Any], service: str | None, stats: ParseStats) -> SpanR
         name=str(span.get("name", "")),
         start_ns=start_ns,
         end_ns=end_ns,
-        attributes=decode_attributes(span.get("attributes")),
+        attributes=decode_attributes(span.get("attributes"), is_read),
         events=tuple(_event(event) for event in _objects(span.get("events"))),
         status=code,
         status_message=message,
