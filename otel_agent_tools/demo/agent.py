@@ -58,6 +58,13 @@ def search_docs(query: str = "") -> str:
 TOOL_FUNCTIONS: dict[str, Callable[..., str]] = {"lookup_order": lookup_order, "search_docs": search_docs}
 
 
+def _finish_words(finish: str) -> str:
+    """The finish reason in words a newcomer reads: ``length`` is a cut-off answer, the demo's wasted turns."""
+    return {"stop": "finished", "length": "cut off at the token limit", "tool_calls": "asked for a tool"}.get(
+        finish, f"finish reason {finish}"
+    )
+
+
 class TriageAgent:
     """One agent, three runs: a wasteful run that escalates, a clean run, and a run that stagnates unescalated."""
 
@@ -118,7 +125,7 @@ class TriageAgent:
             grounded = list(messages)  # the conversation up to the tool results, before any answer attempt
             for attempt in range(4, 8):
                 finish = self._answer_turn(messages, model)
-                self._progress(f"  turn {attempt} [{model}] answer ({finish}): {self._turn_note(run)}")
+                self._progress(f"  turn {attempt} [{model}] answer ({_finish_words(finish)}): {self._turn_note(run)}")
                 if finish == "stop":
                     break
                 if run.should_escalate() and model == SHORT:
@@ -134,7 +141,7 @@ class TriageAgent:
             self._tool_turn(messages, LONG, "lookup_order")
             self._progress(f"  turn 1 [{LONG}] tool call: {self._turn_note(run)}")
             finish = self._answer_turn(messages, LONG)
-            self._progress(f"  turn 2 [{LONG}] answer ({finish}): {self._turn_note(run)}")
+            self._progress(f"  turn 2 [{LONG}] answer ({_finish_words(finish)}): {self._turn_note(run)}")
             run.set_outcome(success=finish == "stop", score=1.0 if finish == "stop" else 0.5)
 
     def stagnating_run_without_escalation(self) -> None:
@@ -145,5 +152,5 @@ class TriageAgent:
             ]
             for index in (1, 2, 3):
                 finish = self._answer_turn(messages, SHORT)
-                self._progress(f"  turn {index} [{SHORT}] answer ({finish}): {self._turn_note(run)}")
+                self._progress(f"  turn {index} [{SHORT}] answer ({_finish_words(finish)}): {self._turn_note(run)}")
             run.set_outcome(success=False, score=0.0)

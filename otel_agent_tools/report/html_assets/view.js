@@ -193,10 +193,10 @@
           "data-escalations": r.escalations, "data-cost": r.cost, "data-outcome": r.outcome }, [
           el("td", { "class": "t" }, [el("a", { href: runHref(r.run_id), text: r.run_id })]),
           el("td", { "class": "t", text: r.agent }),
-          el("td", { "class": "t", text: r.start_time.replace("T", " ").replace("Z", "") }),
+          el("td", { "class": "t", text: r.start_time.replace("T", " ").replace(/\.\d+Z$|Z$/, "") }),
           el("td", { text: r.turns }),
           el("td", { "class": r.wasted_turns ? "waste" : "", text: r.wasted_turns }),
-          el("td", { "class": "t waste", text: reasons(r.wasted_by_reason) || "-" }),
+          el("td", { "class": "t waste reasons", text: reasons(r.wasted_by_reason) || "-" }),
           el("td", { text: r.deescalations ? r.escalations + " (+" + r.deescalations + " down)" : r.escalations }),
           el("td", { text: tokens(r.input_tokens) }),
           el("td", { text: tokens(r.cache_read_tokens) }),
