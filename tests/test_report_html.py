@@ -165,6 +165,19 @@ def test_a_screenshot_is_not_blank(page: tuple[Path, Path], tmp_path: Path) -> N
     assert colours > 20
 
 
+def test_trace_ids_link_to_the_jaeger_ui_given(
+    page: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    html = tmp_path / "linked.html"
+    argv = ["--from", str(page[0]), "--no-list-prices", "--html", str(html), "--jaeger-ui", "http://127.0.0.1:16686/"]
+    code, _, err = report(argv, capsys)
+    assert code == 0, err
+    dom = parse(dump_dom(html.as_uri()).dom)
+    links = {a["href"] for a in dom.having("href", "a") if "trace-link" in a.get("class", "")}
+    document = json_report(page[0], capsys)
+    assert links == {f"http://127.0.0.1:16686/trace/{r['trace_id']}" for r in document["runs"]}
+
+
 def test_jaeger_links_when_a_jaeger_url_is_known(page: tuple[Path, Path]) -> None:
     from otel_agent_tools.report.load import SpanSource, load_spans
     from otel_agent_tools.report.model import build_runs

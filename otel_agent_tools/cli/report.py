@@ -78,6 +78,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "the price-reversal chart (the folder must exist)",
     )
     output.add_argument(
+        "--jaeger-ui",
+        metavar="URL",
+        help="--html: link each trace id to this Jaeger UI (default: the --jaeger URL, if any)",
+    )
+    output.add_argument(
         "--png", metavar="PATH", help="also draw the chosen run's waterfall to this PNG file (the folder must exist)"
     )
     output.add_argument(
@@ -175,9 +180,8 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from ..report.html import write_html
 
-            page = write_html(
-                report, runs, args.html, source=str(args.from_path or args.jaeger), jaeger_url=args.jaeger
-            )
+            jaeger_ui = check_url(args.jaeger_ui) if args.jaeger_ui else args.jaeger
+            page = write_html(report, runs, args.html, source=str(args.from_path or args.jaeger), jaeger_url=jaeger_ui)
             report.notes.append(f"HTML report written to {page} (open it in a browser)")
     except ReportError as error:
         print(f"{PROG_ERROR_PREFIX}: {error}", file=sys.stderr)
