@@ -51,7 +51,7 @@ def _widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], max_width:
     natural = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
     # a shrinkable column wraps between words, never inside one: its longest word is as narrow as it goes
     floors = [
-        max([c.min_width or 0] + [len(word) for row in rows for word in re.split(r"[\s,]+", row[i])])
+        max([c.min_width or 0] + [len(word) for row in rows for word in re.split(r"[\s,]+|(?<=-)", row[i])])
         for i, c in enumerate(columns)
     ]
     widths = list(natural)
@@ -153,8 +153,8 @@ def number(value: float | None, digits: int = 2) -> str:
 def _wasted(row: RunRow) -> str:
     if not row.wasted_by_reason:
         return str(row.wasted_turns)
-    reasons = ",".join(f"{reason}:{count}" for reason, count in sorted(row.wasted_by_reason.items()))
-    return f"{row.wasted_turns} ({reasons})"
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(row.wasted_by_reason.items()))
+    return f"{row.wasted_turns}: {reasons}"
 
 
 def _run_cost(row: RunRow) -> str:
@@ -180,7 +180,7 @@ def runs_section(rows: Sequence[RunRow], width: int = MAX_WIDTH) -> list[str]:
         Column("think"),
         Column("cached"),
         Column(currency),
-        Column("GiB*s"),
+        Column("GiB*s"),  # dropped below when no run used a local GPU
         Column("wall"),
         Column("outcome", "<", 7),
     ]
@@ -202,6 +202,11 @@ def runs_section(rows: Sequence[RunRow], width: int = MAX_WIDTH) -> list[str]:
         ]
         for r in rows
     ]
+    gpu = any(r.vram_time_gib_s for r in rows)
+    if not gpu:
+        gpu_column = [c.header for c in columns].index("GiB*s")
+        columns.pop(gpu_column)
+        cells = [row[:gpu_column] + row[gpu_column + 1 :] for row in cells]
     lines = [f"RUNS ({len(rows)})", *render_table(columns, cells, width)]
     totals: dict[str, int] = {}
     for row in rows:
@@ -227,8 +232,10 @@ def runs_section(rows: Sequence[RunRow], width: int = MAX_WIDTH) -> list[str]:
             ("think", "thinking (reasoning) tokens"),
             ("cached", "input tokens read from the cache"),
             (currency, "cost"),
-            ("GiB*s", "GPU memory held by a local model, GiB x seconds"),
+            *([("GiB*s", "GPU memory held by a local model, GiB x seconds")] if gpu else []),
             ("wall", "the run's duration"),
+            ("outcome!", "a missed escalation"),
+            *([] if gpu else [("(no GiB*s column)", "no run used a local GPU")]),
         ],
         width,
     )

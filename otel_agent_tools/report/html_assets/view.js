@@ -93,10 +93,11 @@
     });
     return best ? { run: best, how: "most wasteful run" } : null;
   }
-  function traceLink(run) {
-    if (!data.jaeger_url) return el("code", { text: run.trace_id });
+  function traceLink(run, short) {
+    var shown = short ? run.trace_id.slice(0, 8) + "…" : run.trace_id;
+    if (!data.jaeger_url) return el("code", { title: run.trace_id, text: shown });
     return el("a", { href: data.jaeger_url + "/trace/" + run.trace_id, target: "_blank", rel: "noopener",
-      "class": "trace-link", text: run.trace_id });
+      "class": "trace-link", title: "open trace " + run.trace_id + " in Jaeger", text: shown });
   }
   function legend(items) {
     var p = el("p", { "class": "legend" });
@@ -144,6 +145,8 @@
     ["thinking", "reasoning_tokens"], ["cost " + currency, "cost"], ["VRAM GiB·s", "vram_time_gib_s"],
     ["wall", "wall_time_s"], ["outcome", "outcome", "t"], ["trace", null, "t"],
   ];
+  var gpu = runs.some(function (r) { return r.vram_time_gib_s > 0; });  // no local GPU: no VRAM column
+  if (!gpu) RUN_COLUMNS = RUN_COLUMNS.filter(function (c) { return c[1] !== "vram_time_gib_s"; });
   function visibleRuns() {
     var f = state.filter.toLowerCase();
     var list = runs.filter(function (r) {
@@ -193,7 +196,7 @@
           "data-escalations": r.escalations, "data-cost": r.cost, "data-outcome": r.outcome }, [
           el("td", { "class": "t" }, [el("a", { href: runHref(r.run_id), text: r.run_id })]),
           el("td", { "class": "t", text: r.agent }),
-          el("td", { "class": "t", text: r.start_time.replace("T", " ").replace(/\.\d+Z$|Z$/, "") }),
+          el("td", { "class": "t", title: r.start_time, text: r.start_time.slice(5, 19).replace("T", " ") }),
           el("td", { text: r.turns }),
           el("td", { "class": r.wasted_turns ? "waste" : "", text: r.wasted_turns }),
           el("td", { "class": "t waste reasons", text: reasons(r.wasted_by_reason) || "-" }),
@@ -203,11 +206,11 @@
           el("td", { text: tokens(r.output_tokens) }),
           el("td", { text: tokens(r.reasoning_tokens) }),
           el("td", { text: runCost(r) }),
-          el("td", { text: num(r.vram_time_gib_s, 1) }),
+          gpu ? el("td", { text: num(r.vram_time_gib_s, 1) }) : null,
           el("td", { text: secs(r.wall_time_s) }),
-          el("td", { "class": "t" }, [el("span", { "class": "pill " + r.outcome, text: r.outcome }),
+          el("td", { "class": "t outcome" }, [el("span", { "class": "pill " + r.outcome, text: r.outcome }),
             r.missed_escalation ? el("span", { "class": "pill missed", text: "missed escalation" }) : null]),
-          el("td", { "class": "t" }, [traceLink(r)]),
+          el("td", { "class": "t" }, [traceLink(r, true)]),
         ]);
       }));
       wrap.textContent = "";
@@ -226,7 +229,8 @@
       ["wasted", "turns that did not move the run on; a turn with two reasons counts under both"],
       ["input", "all input tokens, cached included"], ["cached", "input tokens read from the provider's cache"],
       ["output", "all output tokens, thinking included"], ["thinking", "reasoning tokens"],
-      ["VRAM GiB·s", "local GPU memory held × seconds"], ["wall", "the run's duration"],
+      ["VRAM GiB·s", gpu ? "local GPU memory held × seconds" : "(not shown: no run used a local GPU)"],
+      ["wall", "the run's duration"],
       ["*", "some turns had no price: a lower bound"],
     ]));
     section.redraw = draw;
@@ -248,7 +252,12 @@
     var y = top;
     turns.forEach(function (t, i) {
       if (t.escalation) { rows.push({ kind: "escalation", turn: t, y: y }); y += 22; }
-      rows.push({ kind: "turn", turn: t, y: y }); y += rowH;
+      // the label goes after the bar, else before it, else on a line of its own under it: never over the names
+      var x0 = x(t.start_offset_s), w = Math.max(x(t.start_offset_s + t.duration_s) - x0, 2);
+      var label = turnLabel(t), tw = textWidth(label);
+      var place = x0 + w + 6 + tw < width - 4 ? "after" : x0 - 6 - tw > left + 4 ? "before" : "below";
+      rows.push({ kind: "turn", turn: t, y: y, label: label, place: place, x0: x0, w: w });
+      y += rowH + (place === "below" ? 16 : 0);
       if (t.tools.length) { rows.push({ kind: "tools", turn: t, y: y }); y += toolH + 2; }
       var last = i === turns.length - 1;
       if (run.missed_escalation && t.stagnating && last) { rows.push({ kind: "missed", turn: t, y: y }); y += 22; }
@@ -280,7 +289,8 @@
           "data-turn": t.index }, [
           svg("line", { x1: 8, x2: width - right, y1: row.y + 4, y2: row.y + 4, stroke: "#7a3fc2",
             "stroke-dasharray": "5 4" }),
-          svg("text", { x: x(t.start_offset_s), y: row.y + 17, fill: "#7a3fc2", "font-weight": "600",
+          svg("text", { x: Math.max(8, Math.min(x(t.start_offset_s), width - 8 - 7.2 * (arrow + e[0] + e[1] + why).length
+            - 40)), y: row.y + 17, fill: "#7a3fc2", "font-weight": "600",
             text: arrow + e[0] + " → " + e[1] + " (" + why + ")" }),
         ]));
       } else if (row.kind === "missed") {
@@ -289,14 +299,8 @@
             text: "⚠ MISSED ESCALATION: the run was still stagnating when it ended, and never escalated" }),
         ]));
       } else if (row.kind === "turn") {
-        var x0 = x(t.start_offset_s), w = Math.max(x(t.start_offset_s + t.duration_s) - x0, 2);
+        var x0 = row.x0, w = row.w, label = row.label;
         var color = modelColor[t.model] || PALETTE[0];
-        var label = secs(t.duration_s) + " · " + tokens(t.input_tokens + t.output_tokens) + " tok · " +
-          money(t.cost);
-        if (t.wasted) label += "  ✕ wasted: " + t.waste_reasons.join(", ");
-        if (t.stagnating) label += "  (stagnating)";
-        if (t.error_type) label += "  error=" + t.error_type;
-        var after = x0 + w + 6 + textWidth(label) < width - 4;
         var g = svg("g", { "class": "turn" + (t.wasted ? " wasted" : ""), "data-index": t.index,
           "data-model": t.model, "data-wasted": t.wasted ? "true" : "false",
           "data-reasons": t.waste_reasons.join(","), "data-cost": t.cost, "data-duration": t.duration_s,
@@ -308,8 +312,11 @@
           stroke: t.wasted ? "#d1382f" : "none", "stroke-width": t.wasted ? 2.5 : 0 }));
         if (t.wasted) g.appendChild(svg("text", { "class": "waste-mark", x: x0 + 3, y: row.y + 17, fill: "#fff",
           "font-weight": "700", text: w > 14 ? "✕" : "" }));
-        g.appendChild(svg("text", { x: after ? x0 + w + 6 : x0 - 6, y: row.y + 17,
-          "text-anchor": after ? "start" : "end", fill: t.wasted ? "#d1382f" : "#1d2330", text: label }));
+        var lx = row.place === "after" ? x0 + w + 6 : row.place === "before" ? x0 - 6 :
+          Math.max(left, Math.min(x0, width - 4 - textWidth(label)));
+        g.appendChild(svg("text", { x: lx, y: row.y + 17 + (row.place === "below" ? 17 : 0),
+          "text-anchor": row.place === "before" ? "end" : "start", fill: t.wasted ? "#d1382f" : "#1d2330",
+          text: label }));
         root.appendChild(g);
       } else if (row.kind === "tools") {
         var tg = svg("g", { "class": "tools", "data-turn": t.index });
@@ -355,6 +362,13 @@
       text: "bars: turns (colour = model, red outline ✕ = wasted), grey: tool calls (orange: failed), " +
         "dashed purple: model change" }));
     return root;
+  }
+  function turnLabel(t) {
+    var label = secs(t.duration_s) + " · " + tokens(t.input_tokens + t.output_tokens) + " tok · " + money(t.cost);
+    if (t.wasted) label += "  ✕ wasted: " + t.waste_reasons.join(", ");
+    if (t.stagnating) label += "  (stagnating)";
+    if (t.error_type) label += "  error=" + t.error_type;
+    return label;
   }
   function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + "…" : s; }
   function niceTicks(end, count) {
