@@ -233,3 +233,26 @@ def test_captured_content_is_not_kept_in_memory(good_lines: list[dict[str, Any]]
         assert {"gen_ai.input.messages", "otel_agent.big", "http.url"}.isdisjoint(row.attributes)
         assert all(not e.attributes for e in row.events if e.name == "gen_ai.content")
     assert any("gen_ai.usage.input_tokens" in row.attributes for row in rows)  # what the report reads stays
+
+
+def test_a_folder_is_read_with_its_rotated_backups(
+    good_lines: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file exporter rotates ``traces.otlp.jsonl`` to ``traces.1.otlp.jsonl``, ...: a folder's runs are in all."""
+    half = len(good_lines) // 2
+    _write(tmp_path / "traces.2.otlp.jsonl", good_lines[:3])
+    _write(tmp_path / "traces.1.otlp.jsonl", good_lines[3:half])
+    _write(tmp_path / "traces.otlp.jsonl", good_lines[half:])
+    _write(tmp_path / "traces.x.otlp.jsonl", [{"resourceSpans": 5}])  # not a backup: not read
+    code, out, err = report(["--from", str(tmp_path), "--no-list-prices", "--format", "json"], capsys)
+    assert code == 0, err
+    assert [r["run_id"] for r in json.loads(out)["runs"]] == [r.run_id for r in RUNS]
+
+
+def test_demo_out_clears_its_rotated_backups_too(tmp_path: Path) -> None:
+    prepare_out_folder(tmp_path)
+    for name in ("traces.otlp.jsonl", "traces.1.otlp.jsonl", "metrics.3.otlp.jsonl", "traces.old.otlp.jsonl"):
+        (tmp_path / name).write_text("x\n")
+    deleted = sorted(p.name for p in prepare_out_folder(tmp_path))
+    assert deleted == ["metrics.3.otlp.jsonl", "traces.1.otlp.jsonl", "traces.otlp.jsonl"]
+    assert (tmp_path / "traces.old.otlp.jsonl").exists()

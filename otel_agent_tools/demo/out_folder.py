@@ -10,6 +10,7 @@ demo leaves a marker file in each folder it writes to, and checks before it dele
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from otel_agent.export import METRICS_FILE, TRACES_FILE
@@ -26,10 +27,9 @@ class OutFolderError(Exception):
 
 
 def _owned(folder: Path) -> list[Path]:
-    found: list[Path] = []
-    for name in OWNED_FILES:
-        found.extend(p for p in folder.glob(f"{name}*") if p.is_file() and (p.name == name or p.name[len(name)] == "."))
-    return sorted(found)
+    """Our telemetry files and their rotated backups (``traces.otlp.jsonl``, ``traces.1.otlp.jsonl``, ...)."""
+    patterns = [re.compile(rf"^{re.escape(name.split('.')[0])}(\.\d+)?\.otlp\.jsonl$") for name in OWNED_FILES]
+    return sorted(p for p in folder.iterdir() if p.is_file() and any(r.match(p.name) for r in patterns))
 
 
 def prepare_out_folder(folder: Path) -> list[Path]:
@@ -38,7 +38,7 @@ def prepare_out_folder(folder: Path) -> list[Path]:
         raise OutFolderError(f"--out {folder} is a file, not a folder")
     marker = folder / MARKER
     if folder.is_dir() and not marker.is_file():
-        foreign = sorted(p.name for p in folder.glob("*.otlp.jsonl*"))
+        foreign = sorted(p.name for p in folder.glob("*.otlp.jsonl"))
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise OutFolderError(

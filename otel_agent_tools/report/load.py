@@ -26,18 +26,40 @@ class SpanSource:
     limit: int = DEFAULT_LIMIT
 
 
+def trace_files(folder: Path) -> list[Path]:
+    """A folder's ``traces.otlp.jsonl`` after its rotated backups, oldest first (``traces.2...``, ``traces.1...``)."""
+    stem = TRACES_FILE.split(".")[0]
+    backups = []
+    for path in folder.glob(f"{stem}.*.otlp.jsonl"):
+        number = path.name[len(stem) + 1 : -len(".otlp.jsonl")]
+        if number.isdigit() and path.is_file():
+            backups.append((int(number), path))
+    return [path for _, path in sorted(backups, reverse=True)] + [folder / TRACES_FILE]
+
+
 def read_otlp_json_file(path: str | Path, stats: ParseStats | None = None) -> list[SpanRow]:
-    """Every span in an OTLP/JSON lines file; a folder means its ``traces.otlp.jsonl``.
+    """Every span in an OTLP/JSON lines file; a folder means its ``traces.otlp.jsonl`` and its rotated backups.
 
     The file is read a line at a time. A last line cut short (no newline: a writer stopped mid-write) is skipped and
     counted in `stats`; any other line that is not JSON rejects the file.
     """
     stats = stats if stats is not None else ParseStats()
-    file = Path(path)
-    if file.is_dir():
-        file = file / TRACES_FILE
-    if not file.is_file():
-        raise ReportError(f"no such trace file: {file}")
+    given = Path(path)
+    if given.is_dir():
+        rows: list[SpanRow] = []
+        files = trace_files(given)
+        if not files[-1].is_file() and len(files) == 1:
+            raise ReportError(f"no such trace file: {files[-1]}")
+        for file in files:
+            if file.is_file():
+                rows.extend(_read_one(file, stats))
+        return rows
+    if not given.is_file():
+        raise ReportError(f"no such trace file: {given}")
+    return _read_one(given, stats)
+
+
+def _read_one(file: Path, stats: ParseStats) -> list[SpanRow]:
     rows: list[SpanRow] = []
     try:
         with file.open(encoding="utf-8") as lines:

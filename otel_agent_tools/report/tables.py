@@ -254,6 +254,7 @@ def _telemetry_rates(turns: Sequence[Turn]) -> tuple[float, float] | None:
     output_rate = next((t.output_rate_per_1m for t in turns if t.output_rate_per_1m is not None), None)
     return (input_rate, output_rate) if input_rate is not None and output_rate is not None else None
 
+
 def model_rows(runs: Sequence[Run]) -> list[ModelRow]:
     sums: dict[tuple[str, str], _ModelSums] = {}
     for run in runs:
