@@ -48,8 +48,19 @@ def to_json(value: Any, max_chars: int) -> str:
         text = json.dumps(_safe_str(value))
     text = redact(text)
     if len(text) > max_chars:
-        return text[: max(max_chars - 14, 0)] + "...[truncated]"
+        return _cut_json(text, max_chars)
     return text
+
+
+def _cut_json(text: str, max_chars: int) -> str:
+    """`text` (JSON) within `max_chars`, still valid JSON: its longest strings cut first, each cut marked."""
+    try:
+        capped = _cap([json.loads(text)], max_chars)
+    except (ValueError, RecursionError):
+        capped = []
+    if capped:
+        return _dumps(capped[0])
+    return json.dumps(TRUNCATED)  # nothing fits: the marker alone (16 characters), still JSON
 
 
 def _plain(value: Any) -> Any:

@@ -201,3 +201,17 @@ def test_no_event_without_event_mode(instrument_with: Any) -> None:
     p.openai_client(p.openai_server()).chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
     assert _events(exporter) == []
     logger_provider.shutdown()
+
+
+@pytest.mark.parametrize("cap", [16, 60, 120, 400])
+def test_tool_arguments_and_results_stay_valid_json_when_cut(cap: int) -> None:
+    from otel_agent.telemetry.content import to_json
+
+    value = {"query": "x" * 1000, "limit": 3, "filters": ["y" * 500, "z"]}
+    text = to_json(value, cap)
+    assert len(text) <= max(cap, 16)
+    parsed = json.loads(text)
+    if cap >= 120:
+        assert parsed["limit"] == 3 and parsed["filters"][1] == "z"
+        assert parsed["query"].endswith("...[truncated]")
+    assert to_json({"a": 1}, cap) == '{"a":1}'  # small values untouched

@@ -40,7 +40,8 @@ def run_child(
 ) -> Done:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_OPEN"))}
     environ.update(env or {})
-    environ["PYTHONPATH"] = str(ROOT)
+    extra = environ.pop("PYTHONPATH_EXTRA", "")
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (extra, str(ROOT)) if p)
     start = time.monotonic()
     done = subprocess.run(
         [*launcher, sys.executable, "-m", "tests.lifecycle._child", mode, str(folder)],

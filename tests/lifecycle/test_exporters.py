@@ -111,3 +111,24 @@ def test_content_events_go_to_the_logs_exporter(tmp_path: Path, protocol: str) -
     assert received.log_events.count(EVENT) == 2, (received, done.stderr)
     assert _file_events(tmp_path).count(EVENT) == 2
     assert received.span_names == [] and not (tmp_path / "traces.otlp.jsonl").exists()
+
+
+def test_grpc_without_its_extra_is_one_warning_and_http(tmp_path: Path) -> None:
+    """The `grpc` extra missing (a stand-in: a sitecustomize makes its import fail): one line, then HTTP."""
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['opentelemetry.exporter.otlp.proto.grpc'] = None\n"
+    )
+    with http_sink() as (port, received):
+        env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_METRICS_EXPORTER": "none",
+            "PYTHONPATH_EXTRA": str(blocker),
+        }
+        done = run_child("owned", tmp_path / "out", env)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "otel-agent[grpc]" in line]
+    assert len(warnings) == 1, done.stderr
+    assert RUN_SPAN in received.span_names and "/v1/traces" in received.calls
