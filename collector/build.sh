@@ -23,6 +23,33 @@ JAEGER_RELEASE="${JAEGER_RELEASE:-v2.13.0}"
 
 log() { printf '[build.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
+# Go prints nothing while it compiles (10-12 min per binary on a cold 2-core machine): run "$@" with a heartbeat line
+# every BUILD_HEARTBEAT_S seconds (default 30) saying how long it has run and how many packages Go has compiled.
+with_heartbeat() {
+  local what="$1" every="${BUILD_HEARTBEAT_S:-30}" start=$SECONDS cache
+  shift
+  cache="$(go env GOCACHE 2>/dev/null || true)"
+  count_cache() { [[ -d "$cache" ]] && find "$cache" -type f -name '*-d' 2>/dev/null | wc -l || echo 0; }
+  local before
+  before="$(count_cache)"
+  "$@" &
+  local pid=$!
+  while ! wait_for "$pid" "$every"; do
+    log "$what: still compiling, $((SECONDS - start)) s, $(($(count_cache) - before)) new objects in the Go build cache"
+  done
+  wait "$pid"
+}
+
+# true once pid has exited (within `secs` seconds), false when it still runs
+wait_for() {
+  local pid="$1" secs="$2" i
+  for ((i = 0; i < secs * 2; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
 need_go() {
   command -v go >/dev/null 2>&1 || { echo "go not found (need Go >= 1.26 on PATH)" >&2; exit 1; }
 }
@@ -45,7 +72,7 @@ build_collector() {
   log "building collector with $builder (cold: 10-25 min on 2 cores)"
   local start=$SECONDS
   mkdir -p "$BIN"
-  (cd "$HERE" && "$builder" --config=builder-config.yaml)
+  (cd "$HERE" && with_heartbeat collector "$builder" --config=builder-config.yaml)
   install -m 0755 "$BUILD/otelcol-agent/otelcol-agent" "$out"
   log "collector built in $((SECONDS - start)) s: $("$out" --version)"
 }
@@ -72,7 +99,7 @@ build_jaeger() {
   log "building jaeger $JAEGER_RELEASE (cold: 10-20 min on 2 cores)"
   local start=$SECONDS
   mkdir -p "$BIN"
-  (cd "$src" && go build -trimpath \
+  (cd "$src" && with_heartbeat jaeger go build -trimpath \
     -ldflags "-X $pkg.latestVersion=$JAEGER_RELEASE -X $pkg.commitSHA=module-$JAEGER_MODULE_VERSION" \
     -o "$out" ./cmd/jaeger)
   echo "$JAEGER_MODULE_VERSION" > "$stamp"

@@ -1,36 +1,43 @@
 """`otel-agent stack`: run the local backend stack (collector, Jaeger, Prometheus, Alertmanager) on 127.0.0.1.
 
-    otel-agent stack up [--build] [--scale-out] [--fast] [--demo]   start in the background, print the endpoints
-    otel-agent stack status                                          is each process alive and healthy?
-    otel-agent stack down                                            stop every process by its pid
+    otel-agent stack up [--build] [--scale-out] [--fast] [--demo S]   start in the background (or restart what died)
+    otel-agent stack status                                            is each process alive and healthy?
+    otel-agent stack down [--purge]                                    stop every process; --purge removes the data
 
 `up` uses the well-known ports where free (OTLP 4317/4318, Jaeger 16686, Prometheus 9090, Alertmanager 9093)
-and free ports otherwise. State (pids, ports, logs, Prometheus data) lives in --state-dir
-(default: $OTEL_AGENT_STACK_DIR or ~/.local/state/otel-agent/stack). Binaries come from collector/build.sh.
+and free ports otherwise. Everything lives in --state-dir (default: $OTEL_AGENT_STACK_DIR or
+~/.local/state/otel-agent/stack): pids, logs, Jaeger's traces (badger), the collector's persistent queues,
+Prometheus' series and Alertmanager's state. `down` keeps the data, so the next `up` on the same directory serves
+every earlier trace and series; `up` on a partly running stack starts only the processes that are not running.
+The state directory must be new, empty or one `up` created (it holds a .otel-agent-stack marker): otel-agent never
+writes into or deletes from a directory of someone else's. `down` signals a recorded pid only while it still has the
+start time and command line `up` recorded for it. Binaries come from collector/build.sh (`up --build`).
+
+Exit codes: 0 done (status: every process healthy); 2 a user error, among them a state file that is not one of
+ours or unreadable, or a pid that is not ours; 3 (status) no stack recorded; 4 (status) a process is down or unhealthy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ..stack.runner import (
-    SCALE_OUT,
-    SINGLE_NODE,
-    Stack,
-    StackError,
-    default_state_dir,
-    read_state,
+from ..stack.runner import SCALE_OUT, SINGLE_NODE, Stack, StackError, dashboards_dir, default_state_dir
+from ..stack.state import (
+    STATE_FILE,
+    StackState,
+    claim,
+    is_ours,
+    load_state,
+    purge,
+    running_processes,
     state_health,
-    stop_from_state,
+    stop_recorded,
 )
-
-STATE_FILE = "state.json"
 
 
 def add_parser(sub: Any) -> None:
@@ -44,7 +51,7 @@ def add_parser(sub: Any) -> None:
     actions = parser.add_subparsers(dest="stack_action", metavar="ACTION")
     actions.required = True
 
-    up = actions.add_parser("up", help="start the stack in the background and print its endpoints")
+    up = actions.add_parser("up", help="start the stack in the background (or what of it is not running)")
     up.add_argument("--build", action="store_true", help="run collector/build.sh first if a binary is missing")
     up.add_argument(
         "--scale-out",
@@ -54,6 +61,14 @@ def add_parser(sub: Any) -> None:
     up.add_argument("--gateways", type=int, default=2, help="gateway count with --scale-out (default 2)")
     up.add_argument("--fast", action="store_true", help="1 s scrape/evaluation intervals (demos, tests)")
     up.add_argument("--random-ports", action="store_true", help="never use the well-known ports")
+    up.add_argument("--retention", default="72h", help="how long Jaeger keeps traces (default 72h)")
+    up.add_argument("--prometheus-retention", default="15d", help="how long Prometheus keeps series (default 15d)")
+    up.add_argument("--prometheus-retention-size", default="2GB", help="disk bound of Prometheus' TSDB (default 2GB)")
+    up.add_argument(
+        "--prometheus-lifecycle",
+        action="store_true",
+        help="enable Prometheus' /-/reload and /-/quit HTTP endpoints (off by default)",
+    )
     up.add_argument(
         "--demo",
         type=float,
@@ -66,7 +81,8 @@ def add_parser(sub: Any) -> None:
     status = actions.add_parser("status", help="show whether each process is alive and healthy")
     status.add_argument("--format", choices=("text", "json"), default="text")
 
-    actions.add_parser("down", help="stop every process of the stack (by pid) and remove its state")
+    down = actions.add_parser("down", help="stop every process of the stack (by pid); the data stays")
+    down.add_argument("--purge", action="store_true", help="also remove the data and the state directory")
     parser.set_defaults(handler=run)
 
 
@@ -76,6 +92,13 @@ def _user_error(message: str) -> Exception:
     return UserError(message)
 
 
+def _load(state_path: Path) -> StackState | None:
+    try:
+        return load_state(state_path)
+    except StackError as exc:
+        raise _user_error(str(exc)) from exc
+
+
 def run(args: argparse.Namespace) -> int:
     state_dir: Path = args.state_dir or default_state_dir()
     state_path = state_dir / STATE_FILE
@@ -83,26 +106,57 @@ def run(args: argparse.Namespace) -> int:
         return _up(args, state_dir, state_path)
     if args.stack_action == "status":
         return _status(args, state_path)
-    return _down(state_path)
+    return _down(args, state_dir, state_path)
+
+
+def _stack_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "topology": SCALE_OUT if args.scale_out else SINGLE_NODE,
+        "gateways": args.gateways if args.scale_out else 0,
+        "fast": args.fast,
+        "jaeger_retention": args.retention,
+        "prometheus_retention": args.prometheus_retention,
+        "prometheus_retention_size": args.prometheus_retention_size,
+        "prometheus_lifecycle": args.prometheus_lifecycle,
+    }
 
 
 def _up(args: argparse.Namespace, state_dir: Path, state_path: Path) -> int:
-    state = read_state(state_path)
-    if state and any(alive for _, _, alive, _ in state_health(state)):
-        raise _user_error(f"a stack is already running (state {state_path}); `otel-agent stack down` first")
-    workdir = state_dir / "run"
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        import yaml  # noqa: F401  (rendering the Prometheus config needs it)
+    except ImportError:
+        raise _user_error("`stack up` needs PyYAML: pip install 'otel-agent[stack]'")
+    try:
+        workdir = claim(state_dir)  # refuses a directory of someone else's before anything is written
+    except StackError as exc:
+        raise _user_error(str(exc)) from exc
+    state = _load(state_path)
+    running = running_processes(state) if state else {}
+    options = _stack_options(args)
+    ports = None
+    if running and state is not None:
+        recorded = {key: state.settings.get(key) for key in ("topology", "gateways", "fast")}
+        asked = {key: options[key] for key in ("topology", "gateways", "fast")}
+        if recorded != asked:
+            raise _user_error(
+                f"a stack with other settings ({recorded}) runs on {state_dir}; `otel-agent stack down` first"
+            )
+        recorded_ports = state.settings.get("ports")
+        if not isinstance(recorded_ports, dict) or not all(isinstance(v, int) for v in recorded_ports.values()):
+            raise _user_error(f"the state file {state_path} records no ports; `otel-agent stack down` first")
+        ports = recorded_ports
+        options = {**options, **{k: v for k, v in state.settings.items() if k in options}}
     try:
         stack = Stack(
             workdir,
-            topology=SCALE_OUT if args.scale_out else SINGLE_NODE,
-            gateways=args.gateways,
-            fast=args.fast,
+            gateways=options.pop("gateways") or 2,
             prefer_default_ports=not args.random_ports,
+            ports=ports,
             build=args.build,
             keep_workdir=True,
+            **options,
         )
-        stack.start()
+        stack.start(running=running)
     except StackError as exc:
         raise _user_error(str(exc)) from exc
     stack.write_state(state_path)
@@ -110,11 +164,13 @@ def _up(args: argparse.Namespace, state_dir: Path, state_path: Path) -> int:
     if args.demo > 0:
         _demo(endpoints.otlp_http, args.demo)
     if args.format == "json":
-        print(json.dumps(stack.state(), indent=2))
+        print(json.dumps({**stack.state(), "already_running": sorted(running)}, indent=2))
         return 0
     e = endpoints
+    started = [name for name in stack.processes if name not in running]
+    title = "otel-agent stack up" if not running else f"otel-agent stack: restarted {', '.join(started) or 'nothing'}"
     lines = [
-        f"otel-agent stack up ({stack.topology}); state in {state_path}",
+        f"{title} ({stack.topology}); state in {state_path}",
         f"  OTLP gRPC           {e.otlp_grpc}",
         f"  OTLP HTTP           {e.otlp_http}",
         f"  Jaeger query/API    {e.jaeger_query}    (/api/traces, /api/v3/traces, /api/services)",
@@ -124,6 +180,13 @@ def _up(args: argparse.Namespace, state_dir: Path, state_path: Path) -> int:
         f"  collector health    {e.collector_health}",
     ]
     lines += [f"  gateway {i}           {gw}" for i, gw in enumerate(e.gateways)]
+    lines += [f"  data                {workdir} (kept by `stack down`; `stack down --purge` removes it)"]
+    try:
+        lines += [
+            f"  Grafana dashboards  {dashboards_dir() / 'json'} (provisioning: {dashboards_dir() / 'provisioning'})"
+        ]
+    except StackError:
+        pass
     lines += ["", "Point an instrumented agent at it:"]
     lines += [f"  export {key}={value}" for key, value in e.sdk_environment().items()]
     lines += ["Stop with: otel-agent stack down"]
@@ -146,7 +209,7 @@ def _demo(endpoint: str, seconds: float) -> None:
 
 
 def _status(args: argparse.Namespace, state_path: Path) -> int:
-    state = read_state(state_path)
+    state = _load(state_path)
     if state is None:
         if args.format == "json":
             print(json.dumps({"running": False}))
@@ -154,14 +217,14 @@ def _status(args: argparse.Namespace, state_path: Path) -> int:
             print(f"no stack running (no state at {state_path})")
         return 3
     rows = list(state_health(state))
-    healthy = all(ok for *_, ok in rows)
+    healthy = bool(rows) and all(ok for *_, ok in rows)
     if args.format == "json":
         print(
             json.dumps(
                 {
-                    "running": True,
+                    "running": any(alive for _, _, alive, _ in rows),
                     "healthy": healthy,
-                    "endpoints": state.get("endpoints", {}),
+                    "endpoints": state.endpoints,
                     "processes": [
                         {"name": name, "pid": pid, "alive": alive, "healthy": ok} for name, pid, alive, ok in rows
                     ],
@@ -172,18 +235,36 @@ def _status(args: argparse.Namespace, state_path: Path) -> int:
     else:
         for name, pid, alive, ok in rows:
             print(f"  {name:<14} pid {pid:<8} {'healthy' if ok else ('alive, unhealthy' if alive else 'DOWN')}")
-        for key, value in state.get("endpoints", {}).items():
+        for key, value in state.endpoints.items():
             if value:
                 print(f"  {key:<20} {value}")
     return 0 if healthy else 4
 
 
-def _down(state_path: Path) -> int:
-    if read_state(state_path) is None:
+def _down(args: argparse.Namespace, state_dir: Path, state_path: Path) -> int:
+    state = _load(state_path)
+    refused: list[str] = []
+    if state is None:
         print(f"no stack running (no state at {state_path})")
-        return 0
-    stopped = stop_from_state(state_path)
-    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        stopped, refused = stop_recorded(state)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        if not refused:
+            state_path.unlink(missing_ok=True)
+    if refused:
+        raise _user_error(
+            f"not signalling {', '.join(refused)}: not the process `stack up` started (state kept in {state_path})"
+        )
+    if args.purge:
+        if not state_dir.exists():
+            return 0
+        try:
+            purge(state_dir)
+        except StackError as exc:
+            raise _user_error(str(exc)) from exc
+        print(f"removed the stack's data and state in {state_dir}")
+    elif state is not None and is_ours(state_dir):
+        print(f"data kept in {state_dir} (`otel-agent stack down --purge` removes it)")
     return 0
 
 

@@ -8,8 +8,10 @@ from .runner import (
     Stack,
     StackEndpoints,
     StackError,
+    build_dir,
     collector_dir,
     collector_process,
+    dashboards_dir,
     find_binaries,
     free_ports,
 )
@@ -22,8 +24,10 @@ __all__ = [
     "Stack",
     "StackEndpoints",
     "StackError",
+    "build_dir",
     "collector_dir",
     "collector_process",
+    "dashboards_dir",
     "find_binaries",
     "free_ports",
 ]

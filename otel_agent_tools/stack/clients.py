@@ -113,22 +113,108 @@ class Jaeger:
 
         return wait_for(probe, timeout, interval, what=f"trace {trace_id} with {spans} spans in Jaeger")
 
+    def span_counts(self, service: str, limit: int = 10000, lookback: str = "6h") -> dict[str, int]:
+        """Spans per trace id of one service, through the search API (/api/traces?service=...)."""
+        query = urllib.parse.urlencode({"service": service, "limit": limit, "lookback": lookback})
+        try:
+            data = get_json(f"{self.base}/api/traces?{query}", timeout=30.0).get("data") or []
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return {}
+            raise
+        return {trace["traceID"]: len(trace.get("spans", [])) for trace in data}
+
+
+# --- OTLP/JSON without retries (exact counts for the fault tests and the fault benchmark) ---------------------------
+def otlp_json_traces(service: str, trace_ids: list[str], spans_per_trace: int) -> bytes:
+    """One OTLP/JSON ExportTraceServiceRequest: ``spans_per_trace`` spans (a root and its children) per trace id."""
+    now = time.time_ns()
+    spans = []
+    for trace_id in trace_ids:
+        root = trace_id[:16]
+        for i in range(spans_per_trace):
+            span_id = root if i == 0 else f"{trace_id[16:30]}{i:02x}"
+            span: dict[str, Any] = {
+                "traceId": trace_id,
+                "spanId": span_id,
+                "name": "invoke_agent fault-test" if i == 0 else "chat fault-test",
+                "kind": 1,
+                "startTimeUnixNano": str(now - 1_000_000),
+                "endTimeUnixNano": str(now),
+                "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}],
+            }
+            if i:
+                span["parentSpanId"] = root
+            spans.append(span)
+    body = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+                "scopeSpans": [{"scope": {"name": "otel-agent.fault-test"}, "spans": spans}],
+            }
+        ]
+    }
+    return json.dumps(body).encode()
+
+
+def post_otlp_json(endpoint: str, body: bytes, timeout: float = 10.0) -> int:
+    """POST one request to ``endpoint``/v1/traces once (no retry); the HTTP status, or 0 when unreachable."""
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + "/v1/traces", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+@dataclass
+class SentTraces:
+    """What a fault test sent: trace ids with their span count, split by the collector's answer."""
+
+    accepted: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)
+    statuses: list[int] = field(default_factory=list)
+
+    @property
+    def accepted_spans(self) -> int:
+        return sum(self.accepted.values())
+
+    @property
+    def refused_spans(self) -> int:
+        return sum(self.refused.values())
+
+    def send(self, endpoint: str, service: str, traces: int = 1, spans_per_trace: int = 5) -> int:
+        """Send one request holding ``traces`` new traces; returns the HTTP status."""
+        import secrets
+
+        ids = [secrets.token_hex(16) for _ in range(traces)]
+        status = post_otlp_json(endpoint, otlp_json_traces(service, ids, spans_per_trace))
+        self.statuses.append(status)
+        target = self.accepted if status == 200 else self.refused
+        target.update({trace_id: spans_per_trace for trace_id in ids})
+        return status
+
 
 # --- Prometheus -------------------------------------------------------------------------------------------------------
 class Prometheus:
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        url = f"{self.base}/api/v1/query?query={urllib.parse.quote(expr)}"
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        url = f"{self.base}/api/v1/query?query={urllib.parse.quote(expr)}" + (f"&time={at:.3f}" if at else "")
         body = get_json(url)
         if body.get("status") != "success":
             raise ValueError(f"query failed: {body}")
         return body["data"]["result"]
 
-    def scalar(self, expr: str) -> float | None:
-        """The value of a one-series result (None when empty)."""
-        result = self.query(expr)
+    def scalar(self, expr: str, at: float | None = None) -> float | None:
+        """The value of a one-series result (None when empty), now or at the unix time ``at``."""
+        result = self.query(expr, at)
         return float(result[0]["value"][1]) if result else None
 
     def by_label(self, expr: str, label: str) -> dict[str, float]:

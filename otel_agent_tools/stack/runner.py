@@ -5,11 +5,19 @@
         print(stack.endpoints.jaeger_query)     # http://127.0.0.1:PORT/api/traces/...
         print(stack.endpoints.prometheus)       # http://127.0.0.1:PORT/api/v1/query?...
 
-The configs come from the repository's ``collector/`` directory (or ``OTEL_AGENT_COLLECTOR_DIR``): the collector
-and Jaeger configs take their listen addresses from environment variables, Prometheus' config is rendered with the
-picked ports. Binaries: ``collector/_build/bin/{otelcol-agent,jaeger}`` (``collector/build.sh``) or
-``OTEL_AGENT_COLLECTOR_BIN`` / ``OTEL_AGENT_JAEGER_BIN``, and ``prometheus``/``prometheus-alertmanager`` on PATH.
-Every process runs in its own session and is stopped by its own pid (SIGTERM, then SIGKILL).
+The configs come from ``OTEL_AGENT_COLLECTOR_DIR``, else the source checkout's ``collector/`` directory, else the
+copy installed with the package (``otel_agent_tools/_data/collector``, `pip install 'otel-agent[stack]'`): the
+collector and Jaeger configs take their listen addresses and data directories from environment variables,
+Prometheus' config is rendered with the picked ports. Binaries: ``<build dir>/bin/{otelcol-agent,jaeger}``
+(``collector/build.sh``; the build dir is ``collector/_build`` in a checkout, ``~/.cache/otel-agent/build`` for an
+installed package, or ``OTEL_AGENT_BUILD_DIR``) or ``OTEL_AGENT_COLLECTOR_BIN`` / ``OTEL_AGENT_JAEGER_BIN``, and
+``prometheus``/``prometheus-alertmanager`` on PATH.
+
+Every piece of data lives under the work directory: Jaeger's badger store (``jaeger-data``), the collectors'
+persistent sending queues (``queue/<name>``), Prometheus' TSDB (``prometheus-data``) and Alertmanager's state
+(``alertmanager-data``), so a stack started again on the same directory serves what the previous one stored.
+Every process runs in its own session and is stopped by its own pid (SIGTERM, then SIGKILL), after checking the
+pid still is the process we started (its start time and command line).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,13 +65,42 @@ class StackError(RuntimeError):
 
 
 # --- locations ---------------------------------------------------------------------------------------------------------
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
+
+
+def _data_dir(name: str, probe: str, env: str) -> Path:
+    """``$env``, else the checkout's ``name/``, else the copy shipped in the wheel; the first holding ``probe``."""
+    explicit = os.environ.get(env)
+    candidates = [Path(explicit)] if explicit else [_CHECKOUT / name, _PACKAGE_DATA / name]
+    for path in candidates:
+        if (path / probe).is_file():
+            return path
+    where = " or ".join(str(path) for path in candidates)
+    raise StackError(f"no {name} files under {where}: reinstall otel-agent or set {env}")
+
+
 def collector_dir() -> Path:
-    """The directory holding configs, rules and build outputs (``collector/`` of the repository)."""
-    env = os.environ.get("OTEL_AGENT_COLLECTOR_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "collector"
-    if not (path / "config" / "single-node.yaml").is_file():
-        raise StackError(f"no collector configs under {path}: run from a checkout or set OTEL_AGENT_COLLECTOR_DIR")
-    return path
+    """The directory holding the collector, Jaeger, Prometheus and Alertmanager configs and the alert rules."""
+    return _data_dir("collector", "config/single-node.yaml", "OTEL_AGENT_COLLECTOR_DIR")
+
+
+def dashboards_dir() -> Path:
+    """The Grafana dashboards (``json/``) and provisioning files (``provisioning/``)."""
+    return _data_dir("dashboards", "provisioning/dashboards/otel-agent.yaml", "OTEL_AGENT_DASHBOARDS_DIR")
+
+
+def build_dir(cdir: Path | None = None) -> Path:
+    """Where ``build.sh`` puts the binaries: ``OTEL_AGENT_BUILD_DIR``, ``collector/_build`` in a checkout, else a
+    user cache directory (an installed package's own directory may be read-only)."""
+    env = os.environ.get("OTEL_AGENT_BUILD_DIR")
+    if env:
+        return Path(env)
+    cdir = cdir or collector_dir()
+    if cdir.resolve() == (_CHECKOUT / "collector").resolve():
+        return cdir / "_build"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "otel-agent" / "build"
 
 
 def default_state_dir() -> Path:
@@ -95,9 +132,10 @@ def _which(*names: str) -> Path | None:
 def find_binaries(build: bool = False) -> Binaries:
     """Locate every binary the stack runs; with ``build=True`` run ``collector/build.sh`` first if any is missing."""
     cdir = collector_dir()
+    bdir = build_dir(cdir)
 
     def locate() -> dict[str, Path | None]:
-        bin_dir = cdir / "_build" / "bin"
+        bin_dir = bdir / "bin"
         found: dict[str, Path | None] = {}
         for key, env, name in (
             ("collector", "OTEL_AGENT_COLLECTOR_BIN", "otelcol-agent"),
@@ -116,13 +154,18 @@ def find_binaries(build: bool = False) -> Binaries:
     missing = [key for key in required if found[key] is None]
     if missing and build:
         try:
-            subprocess.run([str(cdir / "build.sh")], check=True)
+            subprocess.run(
+                ["bash", str(cdir / "build.sh")], check=True, env={**os.environ, "OTEL_AGENT_BUILD_DIR": str(bdir)}
+            )
         except (OSError, subprocess.CalledProcessError) as exc:
-            raise StackError(f"collector/build.sh failed: {exc}") from exc
+            raise StackError(f"{cdir / 'build.sh'} failed: {exc}") from exc
         found = locate()
         missing = [key for key in required if found[key] is None]
     if missing:
-        raise StackError(f"missing {', '.join(missing)}: run collector/build.sh (or `otel-agent stack up --build`)")
+        raise StackError(
+            f"missing {', '.join(missing)} (looked in {bdir / 'bin'} and on PATH): run `otel-agent stack up --build`"
+            f" (or {cdir / 'build.sh'})"
+        )
     return Binaries(**found)  # type: ignore[arg-type]
 
 
@@ -194,18 +237,42 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _pid_runs(pid: int, executable: str) -> bool:
-    """True when ``pid`` still runs ``executable`` (guards against signalling a recycled pid)."""
+def proc_start_time(pid: int) -> int | None:
+    """The process's start time (clock ticks since boot, /proc/PID/stat field 22); None when /proc cannot tell."""
     try:
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(") ", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def proc_cmdline(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return pid_alive(pid)  # no /proc: trust the pid
-    return Path(argv0).name == Path(executable).name
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]] if raw else None
 
 
-def stop_pid(pid: int, executable: str | None = None, timeout: float = 10.0) -> bool:
-    """SIGTERM ``pid``, wait up to ``timeout``, then SIGKILL. Returns False if it was not running."""
-    if not pid_alive(pid) or (executable and not _pid_runs(pid, executable)):
+# ownership of a recorded pid: the process we started, gone, another process, or no way to tell
+OURS, GONE, NOT_OURS, UNVERIFIABLE = "ours", "gone", "not ours", "unverifiable"
+
+
+def ownership(pid: int, start_time: int | None, argv: list[str] | None) -> str:
+    """Is ``pid`` still the process we started (same start time and command line)? Never guesses: without /proc,
+    or without the start time and command line we recorded, the answer is UNVERIFIABLE."""
+    if pid <= 0 or not pid_alive(pid):
+        return GONE
+    actual_start, actual_argv = proc_start_time(pid), proc_cmdline(pid)
+    if actual_start is None or actual_argv is None or start_time is None or not argv:
+        return UNVERIFIABLE if pid_alive(pid) else GONE
+    return OURS if (actual_start == start_time and actual_argv == list(argv)) else NOT_OURS
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> bool:
+    """SIGTERM ``pid``, wait up to ``timeout``, then SIGKILL. Returns False if it was not running. The caller checks
+    ownership first (:func:`ownership`)."""
+    if not pid_alive(pid):
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
@@ -234,6 +301,7 @@ class ManagedProcess:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     pid: int | None = None
+    start_time: int | None = None
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> ManagedProcess:
@@ -249,7 +317,12 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid = self._popen.pid
+        self.start_time = proc_start_time(self.pid)
         return self
+
+    def adopt(self, pid: int, start_time: int | None) -> None:
+        """Take over a process a previous ``stack up`` started (already checked to be ours)."""
+        self._popen, self.pid, self.start_time = None, pid, start_time
 
     def running(self) -> bool:
         if self._popen is not None:
@@ -280,10 +353,11 @@ class ManagedProcess:
                 except subprocess.TimeoutExpired:
                     self._popen.kill()
                     self._popen.wait()
-        else:
-            stop_pid(self.pid, self.argv[0], timeout)
+        elif ownership(self.pid, self.start_time, self.argv) == OURS:
+            stop_pid(self.pid, timeout)
         self._popen = None
         self.pid = None
+        self.start_time = None
 
     def _exit_code(self) -> str:
         return f"exit code {self._popen.returncode}" if self._popen is not None else "gone"
@@ -298,7 +372,8 @@ class ManagedProcess:
         return {
             "name": self.name,
             "pid": self.pid,
-            "executable": self.argv[0],
+            "start_time": self.start_time,
+            "argv": self.argv,
             "log": str(self.log),
             "health_url": self.health_url,
         }
@@ -316,8 +391,10 @@ def collector_process(
     telemetry: int,
     env: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
-    """A collector process on loopback with its ports passed through the config's ``${env:...}`` variables."""
+    """A collector process on loopback with its ports passed through the config's ``${env:...}`` variables; its
+    persistent sending queue lives in ``workdir/queue/<name>``."""
     variables = {
+        "OTEL_AGENT_QUEUE_DIR": str(workdir / "queue" / name),
         "OTEL_AGENT_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{otlp_grpc}",
         "OTEL_AGENT_OTLP_HTTP_ENDPOINT": f"{LOOPBACK}:{otlp_http or free_ports(1)[0]}",
         "OTEL_AGENT_COLLECTOR_HEALTH_ENDPOINT": f"{LOOPBACK}:{health}",
@@ -359,7 +436,10 @@ class Stack:
     """Collector (single node, or agent + gateways), Jaeger, Prometheus and Alertmanager as local processes.
 
     ``fast=True`` shortens every interval for tests (1 s scrape and rule evaluation, 1 s span-metrics flush,
-    200 ms collector batches). ``prefer_default_ports`` uses the well-known ports where free.
+    200 ms collector batches). ``prefer_default_ports`` uses the well-known ports where free. Data stays under
+    ``workdir`` (see the module docstring): ``jaeger_retention`` bounds Jaeger's badger store by age,
+    ``prometheus_retention``/``prometheus_retention_size`` Prometheus' TSDB by age and size.
+    ``prometheus_lifecycle`` turns on Prometheus' ``/-/reload`` and ``/-/quit`` endpoints (off unless asked).
     """
 
     def __init__(
@@ -377,6 +457,10 @@ class Stack:
         binaries: Binaries | None = None,
         build: bool = False,
         keep_workdir: bool | None = None,
+        jaeger_retention: str = "72h",
+        prometheus_retention: str = "15d",
+        prometheus_retention_size: str = "2GB",
+        prometheus_lifecycle: bool = False,
     ) -> None:
         if topology not in (SINGLE_NODE, SCALE_OUT):
             raise ValueError(f"topology must be {SINGLE_NODE!r} or {SCALE_OUT!r}")
@@ -388,6 +472,10 @@ class Stack:
         self.scrape_interval = scrape_interval or ("1s" if fast else "15s")
         self.evaluation_interval = evaluation_interval or ("1s" if fast else "15s")
         self.collector_env = dict(collector_env or {})
+        self.jaeger_retention = jaeger_retention
+        self.prometheus_retention = prometheus_retention
+        self.prometheus_retention_size = prometheus_retention_size
+        self.prometheus_lifecycle = prometheus_lifecycle
         self._own_workdir = workdir is None
         self.keep_workdir = (not self._own_workdir) if keep_workdir is None else keep_workdir
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="otel-agent-stack-"))
@@ -416,16 +504,37 @@ class Stack:
             gateways=[f"{LOOPBACK}:{p[f'gateway{i}_otlp_grpc']}" for i in range(self.gateway_count)],
         )
 
-    def start(self, timeout: float = 90.0) -> Stack:
+    def start(self, timeout: float = 90.0, running: Mapping[str, tuple[int, int | None]] | None = None) -> Stack:
+        """Start every process, in dependency order. ``running`` maps the names of processes a previous start left
+        running (checked to be ours) to their (pid, start time): those are adopted, not started again."""
         self._render_configs()
+        running = running or {}
         try:
             for name in self._start_order():
+                if name in running:
+                    self.processes[name].adopt(*running[name])
+                    continue
                 self.processes[name].start()
                 self.processes[name].wait_healthy(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def settings(self) -> dict[str, Any]:
+        """What `stack up` needs to rebuild this stack on the same directory (same ports, same options)."""
+        return {
+            "topology": self.topology,
+            "gateways": self.gateway_count,
+            "fast": self.fast,
+            "scrape_interval": self.scrape_interval,
+            "evaluation_interval": self.evaluation_interval,
+            "jaeger_retention": self.jaeger_retention,
+            "prometheus_retention": self.prometheus_retention,
+            "prometheus_retention_size": self.prometheus_retention_size,
+            "prometheus_lifecycle": self.prometheus_lifecycle,
+            "ports": dict(self.ports),
+        }
 
     def stop(self) -> None:
         for name in reversed(self._start_order()):
@@ -447,13 +556,16 @@ class Stack:
         return {
             "workdir": str(self.workdir),
             "topology": self.topology,
+            "settings": self.settings(),
             "endpoints": asdict(self.endpoints),
             "processes": [proc.to_state() for proc in self.processes.values() if proc.pid],
         }
 
     def write_state(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.state(), indent=2))
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.state(), indent=2))
+        tmp.replace(path)
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -492,6 +604,8 @@ class Stack:
                 "JAEGER_HEALTH_ENDPOINT": f"{LOOPBACK}:{p['jaeger_health']}",
                 "JAEGER_TELEMETRY_HOST": LOOPBACK,
                 "JAEGER_TELEMETRY_PORT": str(p["jaeger_telemetry"]),
+                "JAEGER_BADGER_DIR": str(wd / "jaeger-data"),
+                "JAEGER_BADGER_TTL": self.jaeger_retention,
             },
         )
         common = {**self._fast_env(), **self.collector_env}
@@ -545,9 +659,11 @@ class Stack:
                 str(b.prometheus),
                 f"--config.file={wd / 'prometheus.yml'}",
                 f"--storage.tsdb.path={wd / 'prometheus-data'}",
+                f"--storage.tsdb.retention.time={self.prometheus_retention}",
+                f"--storage.tsdb.retention.size={self.prometheus_retention_size}",
                 f"--web.listen-address={LOOPBACK}:{p['prometheus']}",
                 "--enable-feature=exemplar-storage",
-                "--web.enable-lifecycle",
+                *(["--web.enable-lifecycle"] if self.prometheus_lifecycle else []),
             ],
             health_url=f"http://{LOOPBACK}:{p['prometheus']}/-/ready",
         )
@@ -579,35 +695,3 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(self.render_prometheus_config(), sort_keys=False))
         shutil.copyfile(self.cdir / "alertmanager.yml", self.workdir / "alertmanager.yml")
-
-
-# --- detached stacks (`otel-agent stack up` / `down`) ------------------------------------------------------------------
-def read_state(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def stop_from_state(path: Path, timeout: float = 10.0) -> list[str]:
-    """Stop every process recorded in a state file (by pid, checking the pid still runs that binary)."""
-    state = read_state(path)
-    if state is None:
-        return []
-    stopped = []
-    for proc in reversed(state.get("processes", [])):
-        pid = proc.get("pid")
-        if pid and stop_pid(int(pid), proc.get("executable"), timeout):
-            stopped.append(f"{proc['name']} (pid {pid})")
-    with contextlib.suppress(OSError):
-        path.unlink()
-    return stopped
-
-
-def state_health(state: Mapping[str, Any]) -> Iterator[tuple[str, int, bool, bool]]:
-    """(name, pid, process alive, health endpoint answers) for each recorded process."""
-    for proc in state.get("processes", []):
-        pid = int(proc.get("pid") or 0)
-        alive = bool(pid) and pid_alive(pid) and _pid_runs(pid, proc.get("executable", ""))
-        url = proc.get("health_url")
-        yield proc["name"], pid, alive, alive and (url is None or http_ok(url))

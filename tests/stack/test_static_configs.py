@@ -117,6 +117,7 @@ def test_runner_sets_only_variables_the_configs_read() -> None:
         set_by_runner
         - read
         - {"OTEL_AGENT_COLLECTOR_DIR", "OTEL_AGENT_STACK_DIR", "OTEL_AGENT_COLLECTOR_BIN", "OTEL_AGENT_JAEGER_BIN"}
+        - {"OTEL_AGENT_DASHBOARDS_DIR", "OTEL_AGENT_BUILD_DIR"}
         == set()
     )
 
@@ -170,10 +171,114 @@ def test_builder_manifest_pins_one_release() -> None:
     assert all(entry["gomod"].endswith(" v1.65.0") for entry in manifest["providers"])
 
 
+# --- nothing accepted is held only in memory ----------------------------------------------------------------------------
+PUSH_EXPORTERS = ("otlp", "otlp_grpc", "otlphttp", "otlp_http", "load_balancing")
+
+
+def _pipeline_configs() -> list[tuple[str, dict[str, Any]]]:
+    helm = strip_nulls(load(CDIR / "deploy" / "helm" / "values.yaml")["config"])
+    return [(path.name, load(path)) for path in COLLECTOR_CONFIGS] + [("helm values", helm)]
+
+
+@pytest.mark.parametrize("name,config", _pipeline_configs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_push_exporter_has_a_bounded_persistent_queue_that_batches(name: str, config: dict[str, Any]) -> None:
+    pushing = {key: value for key, value in config["exporters"].items() if key.split("/")[0] in PUSH_EXPORTERS}
+    assert pushing, name
+    for key, exporter in pushing.items():
+        queue = exporter["sending_queue"]
+        storage = queue["storage"]
+        assert storage in config["extensions"] and storage in config["service"]["extensions"], (name, key)
+        assert config["extensions"][storage]["max_size"], f"{name}: the queue's disk is bounded"
+        assert queue["sizer"] == "items" and queue["queue_size"], (name, key)
+        assert "batch" in queue, f"{name}/{key}: batching inside the queue"
+        assert exporter["retry_on_failure"]["max_elapsed_time"] == 0, f"{name}/{key}: never drop what is on disk"
+
+
+@pytest.mark.parametrize("name,config", _pipeline_configs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_no_batch_processor_holds_spans_in_memory_in_front_of_the_queue(name: str, config: dict[str, Any]) -> None:
+    for pipeline, spec in config["service"]["pipelines"].items():
+        assert not any(p.split("/")[0] == "batch" for p in spec.get("processors", [])), (name, pipeline)
+    assert "batch" not in (config.get("processors") or {}), name
+
+
+def test_helm_keeps_each_replicas_queue_on_its_own_volume() -> None:
+    values = load(CDIR / "deploy" / "helm" / "values.yaml")
+    assert values["mode"] == "statefulset"
+    claims = {claim["metadata"]["name"] for claim in values["statefulset"]["volumeClaimTemplates"]}
+    mounts = {mount["name"]: mount["mountPath"] for mount in values["extraVolumeMounts"]}
+    env = {e["name"]: e.get("value") for e in values["extraEnvs"]}
+    assert mounts["queue"] == env["OTEL_AGENT_QUEUE_DIR"] and "queue" in claims
+
+
+def test_compose_keeps_data_in_volumes_and_prometheus_lifecycle_off() -> None:
+    compose = load(CDIR / "deploy" / "docker-compose.yaml")
+    services = compose["services"]
+    assert "collector-queue:/var/lib/otelcol/queue" in services["collector"]["volumes"]
+    assert services["collector"]["environment"]["OTEL_AGENT_QUEUE_DIR"] == "/var/lib/otelcol/queue"
+    assert "jaeger-data:/var/lib/jaeger" in services["jaeger"]["volumes"]
+    assert services["jaeger"]["environment"]["JAEGER_BADGER_DIR"] == "/var/lib/jaeger"
+    assert "--web.enable-lifecycle" not in services["prometheus"]["command"]
+    assert set(compose["volumes"]) == {"collector-queue", "jaeger-data", "prometheus-data", "alertmanager-data"}
+
+
+def test_runner_enables_prometheus_lifecycle_only_when_asked(tmp_path: Path) -> None:
+    from otel_agent_tools.stack import Binaries, Stack
+
+    fake = Path("/bin/true")
+    fakes = Binaries(collector=fake, jaeger=fake, prometheus=fake, alertmanager=fake)
+    default = Stack(tmp_path / "a", binaries=fakes).processes["prometheus"].argv
+    asked = Stack(tmp_path / "b", binaries=fakes, prometheus_lifecycle=True).processes["prometheus"].argv
+    assert "--web.enable-lifecycle" not in default
+    assert "--web.enable-lifecycle" in asked
+
+
+def test_runner_keeps_every_piece_of_data_under_its_workdir(tmp_path: Path) -> None:
+    from otel_agent_tools.stack import SCALE_OUT, Binaries, Stack
+
+    fake = Path("/bin/true")
+    stack = Stack(
+        tmp_path, topology=SCALE_OUT, binaries=Binaries(collector=fake, jaeger=fake, prometheus=fake, alertmanager=fake)
+    )
+    queues = {
+        name: proc.env["OTEL_AGENT_QUEUE_DIR"]
+        for name, proc in stack.processes.items()
+        if "OTEL_AGENT_QUEUE_DIR" in proc.env
+    }
+    assert set(queues) == {"collector", "gateway0", "gateway1"}
+    assert len(set(queues.values())) == 3  # one bbolt file set per collector: they lock their files
+    assert all(Path(q).parent == tmp_path / "queue" for q in queues.values())
+    assert stack.processes["jaeger"].env["JAEGER_BADGER_DIR"] == str(tmp_path / "jaeger-data")
+    argv = " ".join(stack.processes["prometheus"].argv + stack.processes["alertmanager"].argv)
+    assert f"--storage.tsdb.path={tmp_path / 'prometheus-data'}" in argv
+    assert f"--storage.path={tmp_path / 'alertmanager-data'}" in argv
+
+
 # --- Jaeger ---------------------------------------------------------------------------------------------------------------
-def test_jaeger_config_validates(jaeger_bin: Path) -> None:
-    result = run([str(jaeger_bin), "validate", f"--config={CDIR / 'jaeger.yaml'}"])
+JAEGER_CONFIGS = [CDIR / "jaeger.yaml", *sorted((CDIR / "jaeger").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("config", JAEGER_CONFIGS, ids=lambda p: p.name)
+def test_jaeger_config_validates(jaeger_bin: Path, config: Path) -> None:
+    result = run([str(jaeger_bin), "validate", f"--config={config}"])
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_jaeger_cluster_configs_differ_only_in_the_storage_backend() -> None:
+    base = load(CDIR / "jaeger.yaml")
+    for path in JAEGER_CONFIGS[1:]:
+        config = load(path)
+        backends = config["extensions"]["jaeger_storage"]["backends"]["traces_store"]
+        assert set(backends) & {"opensearch", "elasticsearch", "cassandra", "clickhouse"}, path.name
+        config["extensions"]["jaeger_storage"] = base["extensions"]["jaeger_storage"]
+        assert config == base, path.name
+
+
+def test_jaeger_stores_on_disk_and_answers_after_writing() -> None:
+    config = load(CDIR / "jaeger.yaml")
+    badger = config["extensions"]["jaeger_storage"]["backends"]["traces_store"]["badger"]
+    assert badger["ephemeral"] is False and "JAEGER_BADGER_TTL" in badger["ttl"]["spans"]
+    assert "processors" not in config["service"]["pipelines"]["traces"]
+    assert config["exporters"]["jaeger_storage_exporter"]["queue"]["enabled"] is False
 
 
 # --- Prometheus / Alertmanager ------------------------------------------------------------------------------------------------
@@ -182,8 +287,9 @@ def test_promtool_check_config() -> None:
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_promtool_check_config_of_compose_deployment() -> None:
-    result = run([tool("promtool"), "check", "config", "--syntax-only", "deploy/prometheus.yml"], cwd=CDIR)
+@pytest.mark.parametrize("config", ["deploy/prometheus.yml", "deploy/prometheus-remote-write.yml"])
+def test_promtool_check_config_of_compose_deployment(config: str) -> None:
+    result = run([tool("promtool"), "check", "config", "--syntax-only", config], cwd=CDIR)
     assert result.returncode == 0, result.stderr + result.stdout
 
 
