@@ -65,4 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m otel_agent_tools.cli.main`: run the imported module's main, so the sub-commands' UserError (raised
+    # from otel_agent_tools.cli.main, not __main__) is the class caught there
+    from otel_agent_tools.cli.main import main as _imported_main
+
+    sys.exit(_imported_main())
