@@ -2,8 +2,13 @@
 
 It instruments this process exactly as `otel_agent.instrument()` would with the current environment (the
 `OTEL_*` and `OTEL_AGENT_*` variables), then reports each SDK (installed, patched), each exporter and whether its
-endpoint answers. Exit code 0 when everything checked is fine, 4 when something is not, 2 (one line) when an OTLP
-endpoint variable is not a usable URL (no host, a scheme other than http/https, a port outside 1-65535).
+endpoint answers. With a Prometheus that scrapes the collector (--prometheus URL, or the one `otel-agent stack up`
+recorded), it also says whether spans were dropped on the way: by the SDK (its own counter
+otel.sdk.processor.span.processed with error.type, exported when the agent runs with
+OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED=true) and by the collector (refused by its receiver, refused by a full
+sending queue, or failed to send for good). Exit code 0 when everything checked is fine, 4 when something is not,
+2 (one line) when an OTLP endpoint variable is not a usable URL (no host, a scheme other than http/https, a port
+outside 1-65535).
 """
 
 from __future__ import annotations
@@ -35,7 +40,55 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        default=None,
+        help="Prometheus scraping the collector, to count dropped spans (default: the `otel-agent stack up` one)",
+    )
     parser.set_defaults(handler=run)
+
+
+# (what, PromQL): each a count of spans lost at one place; the SDK's counter is the OpenTelemetry SDK's own
+DROP_QUERIES = (
+    ("spans dropped by the SDK", 'sum(otel_sdk_processor_span_processed_total{error_type!=""})'),
+    ("spans refused by the collector's receiver", "sum(otelcol_receiver_refused_spans)"),
+    ("spans refused by a full collector queue", "sum(otelcol_exporter_enqueue_failed_spans)"),
+    ("spans the collector failed to send", "sum(otelcol_exporter_send_failed_spans)"),
+)
+
+
+def _recorded_prometheus() -> str | None:
+    try:
+        from ..stack.runner import default_state_dir
+        from ..stack.state import STATE_FILE, load_state
+
+        state = load_state(default_state_dir() / STATE_FILE)
+    except Exception:  # no stack recorded or unreadable: nothing to ask
+        return None
+    url = state.endpoints.get("prometheus") if state else None
+    return url if isinstance(url, str) else None
+
+
+def drop_checks(prometheus: str | None) -> list[Check]:
+    """One check per place spans can be lost, read from Prometheus; none when there is no Prometheus to ask."""
+    from ..stack.clients import Prometheus
+
+    url = prometheus or _recorded_prometheus()
+    if not url:
+        return [Check("dropped spans", True, "not checked (no Prometheus: pass --prometheus URL)")]
+    client = Prometheus(url)
+    checks = []
+    for what, expr in DROP_QUERIES:
+        try:
+            value = client.scalar(expr)
+        except Exception as exc:  # unreachable, not Prometheus, a bad answer: one line, the check fails
+            return [Check("dropped spans", False, f"cannot query Prometheus at {url}: {exc}")]
+        if value is None:
+            checks.append(Check(what, True, "no such series (nothing reported it)"))
+        else:
+            checks.append(Check(what, value == 0, f"{value:.0f}" + ("" if value == 0 else " DROPPED")))
+    return checks
 
 
 def _sdk_checks() -> list[Check]:
@@ -152,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         otel_agent.uninstrument()
+    checks += drop_checks(getattr(args, "prometheus", None))
     if args.format == "json":
         print(json.dumps([asdict(c) for c in checks], indent=2))
     else:
