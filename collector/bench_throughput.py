@@ -3,9 +3,13 @@ an agent run's end to its trace being queryable in Jaeger.
 
     collector/build.sh && .venv/bin/python collector/bench_throughput.py [--steps 2000,5000,...] [--json out.json]
 
+    --queue memory    the same with the exporter's sending queue in memory instead of on disk (file_storage), for the
+                      persistent-vs-in-memory comparison in collector/README.md
+
 Throughput: pre-encoded OTLP/HTTP protobuf requests (agent-shaped traces: invoke_agent > chat/execute_tool spans
 with the usual attributes, 500 spans per request) are POSTed by sender threads at a fixed rate per step, into the
-real stack (collector single-node config -> Jaeger memory store, span metrics -> Prometheus exporter). A step
+real stack (collector single-node config, persistent queue -> Jaeger badger store, span metrics -> Prometheus
+exporter). A step
 passes when the senders reached >= 95% of the target, the collector refused nothing, its exporter failed nothing,
 and Jaeger accepted every span the collector sent. Sender, collector and Jaeger share the machine's cores, so the
 figure is for the whole path on one box.
@@ -274,6 +278,22 @@ def queryable_delay(stack: Stack, runs: int) -> dict[str, dict[str, float]]:
     return results
 
 
+def _in_memory_copy() -> Path:
+    """collector/ copied to a temp dir with the exporters' ``storage:`` lines removed (in-memory sending queues)."""
+    import shutil
+    import tempfile
+
+    from otel_agent_tools.stack import collector_dir
+
+    target = Path(tempfile.mkdtemp(prefix="otel-agent-memq-")) / "collector"
+    shutil.copytree(collector_dir(), target, ignore=shutil.ignore_patterns("_build"))
+    config = target / "config" / "single-node.yaml"
+    config.write_text(
+        "".join(line for line in config.read_text().splitlines(True) if "storage: file_storage/queue" not in line)
+    )
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="2000,5000,10000,20000,40000,80000")
@@ -281,13 +301,19 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--delay-runs", type=int, default=10)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--queue", choices=("disk", "memory"), default="disk")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
+    if args.queue == "memory":
+        from otel_agent_tools.stack import build_dir
+
+        os.environ["OTEL_AGENT_BUILD_DIR"] = str(build_dir())  # the binaries stay where build.sh put them
+        os.environ["OTEL_AGENT_COLLECTOR_DIR"] = str(_in_memory_copy())
     with Stack(
         collector_env={"OTEL_AGENT_COLLECTOR_MEMORY_LIMIT_MIB": "1536", "OTEL_AGENT_COLLECTOR_MEMORY_SPIKE_MIB": "384"}
     ) as stack:
         print(f"stack up in {stack.workdir} (cores: {os.cpu_count()})", flush=True)
-        print("throughput (single-node collector -> Jaeger memory store):", flush=True)
+        print(f"throughput (single-node collector, {args.queue} queue -> Jaeger badger store):", flush=True)
         rows = throughput(stack, steps, args.seconds, args.threads)
         print("run end -> trace queryable in Jaeger (collector batch timeout 1 s):", flush=True)
         delays = queryable_delay(stack, args.delay_runs)
