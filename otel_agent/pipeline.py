@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import Span
 
 from .config import Options
+from .cost.estimate import estimate, needs_estimate
 from .records import TurnAnnotations, TurnRecord, TurnRequest
 from .safety import guarded, report_internal_error
 
@@ -56,6 +57,10 @@ class Pipeline:
         try:
             if gpu_token is not None and self.gpu is not None:
                 record.gpu = guarded(self.gpu.end, gpu_token)
+            if guarded(needs_estimate, record):
+                estimated = guarded(estimate, record)
+                if estimated is not None and record.response is not None:
+                    record.response.usage, record.usage_estimated = estimated, True
             if self.cost is not None:
                 priced = guarded(self.cost.price, record)
                 if priced is not None:

@@ -170,6 +170,7 @@ class TurnRecord:
     cost: CostBreakdown | None = None
     unpriced: bool = False
     gpu: GpuUsage | None = None
+    usage_estimated: bool = False  # the response had no usage: its counts were estimated from the text
 
     @property
     def duration_s(self) -> float:

@@ -103,7 +103,10 @@ class InferenceTelemetry:
         usage = record.usage
         if usage is not None:
             _add_usage(attributes, g, usage)
-        if record.error_type is None and record.request.operation != "embeddings" and not _has_token_counts(usage):
+        if record.usage_estimated:
+            attributes[n.USAGE_MISSING] = True  # the provider sent none: the counts above are our estimate
+            attributes[n.USAGE_ESTIMATED] = True
+        elif record.error_type is None and record.request.operation != "embeddings" and not _has_token_counts(usage):
             # absent, or present but unreadable (strings, nulls, negative numbers): both count as missing
             attributes[n.USAGE_MISSING] = True
         stream = record.stream
@@ -171,6 +174,8 @@ class InferenceTelemetry:
         labels = dict(base)
         if turn is not None:
             labels[g.agent_name] = turn.agent_name
+        # estimated counts (and their cost) carry the mark, so that a dashboard shows the share estimated
+        counted = {**labels, n.USAGE_ESTIMATED: True} if record.usage_estimated else labels
         usage = record.usage
         if usage is not None:
             if usage.input_tokens is not None:
@@ -179,7 +184,7 @@ class InferenceTelemetry:
                 m.token_usage.record(usage.output_tokens, {**common, g.token_type: "output"}, context=context)
             for token_type, value in _token_counts(usage):
                 if value:
-                    m.tokens.add(value, {**labels, g.token_type: token_type}, context=context)
+                    m.tokens.add(value, {**counted, g.token_type: token_type}, context=context)
                     if m.latest_tokens is not None:
                         m.latest_tokens[token_type].add(value, common, context=context)
         cost = record.cost
@@ -187,7 +192,7 @@ class InferenceTelemetry:
             m.operation_cost.record(cost.total, common, context=context)
             for component, amount in _cost_components(cost):
                 if amount:
-                    m.cost.add(amount, {**labels, n.COST_COMPONENT: component}, context=context)
+                    m.cost.add(amount, {**counted, n.COST_COMPONENT: component}, context=context)
         elif record.unpriced:
             m.unpriced.add(1, base)
         if record.gpu is not None and record.gpu.vram_time_gib_s:

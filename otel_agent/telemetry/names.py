@@ -132,6 +132,7 @@ REQUEST_THINKING_BUDGET: Final = "otel_agent.request.thinking_budget_tokens"
 RESPONSE_CHUNKS: Final = "otel_agent.response.chunk_count"
 STREAM_END: Final = "otel_agent.stream.end"  # completed | closed_early | error | garbage_collected
 USAGE_MISSING: Final = "otel_agent.usage.missing"
+USAGE_ESTIMATED: Final = "otel_agent.usage.estimated"  # the token counts were estimated from the text (cost/estimate)
 # turns (inference spans inside a run)
 RUN_ID: Final = "otel_agent.run.id"
 RUN_FRAMEWORK: Final = "otel_agent.run.framework"  # the framework whose hooks named the run: openai-agents | langchain
