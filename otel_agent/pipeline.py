@@ -41,7 +41,10 @@ class Pipeline:
     def begin(self, request: TurnRequest, start_ns: int) -> tuple[Span, TurnHandle | None, Any]:
         """Start a call: its turn (trajectory), its span (telemetry), its GPU sampling."""
         turn = guarded(self.trajectory.begin_turn, request, start_ns) if self.trajectory is not None else None
-        span = self.telemetry.start_inference(request, start_ns, turn.parent_run if turn is not None else None)
+        if turn is None:
+            span = self.telemetry.start_inference(request, start_ns)
+        else:
+            span = self.telemetry.start_inference(request, start_ns, turn.parent_run, first_of=turn.deferred_run)
         gpu_token = guarded(self.gpu.begin, request) if self.gpu is not None else None
         return span, turn, gpu_token
 

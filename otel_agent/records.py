@@ -312,6 +312,7 @@ class RunRecord:
     missed_escalation: bool = False
     end_reason: str = "exit"  # exit | error | idle | evicted | shutdown
     telemetry: Any = None
+    links: list[Any] = field(default_factory=list)  # telemetry-only: spans the run's span links to (a first turn)
 
 
 ToolSource = Literal["decorator", "mcp", "inferred"]

@@ -51,9 +51,17 @@ class TelemetryHandler:
         self.gauges = GaugeTelemetry(instruments, genai)
 
     # -- inference ---------------------------------------------------------------------------------------------------
-    def start_inference(self, request: TurnRequest, start_ns: int, run: RunRecord | None = None) -> Span:
-        """The call's span, under `run`'s span when given (an inferred run), else under the current context."""
-        return self.inference.start(request, run_context(run), start_ns)
+    def start_inference(
+        self, request: TurnRequest, start_ns: int, run: RunRecord | None = None, *, first_of: RunRecord | None = None
+    ) -> Span:
+        """The call's span, under `run`'s span when given (an inferred run), else under the current context.
+
+        `first_of`: the call is the first turn of a run whose span is deferred; that span, if it ever starts, links
+        to this one."""
+        span = self.inference.start(request, run_context(run), start_ns)
+        if first_of is not None:
+            first_of.links.append(span.get_span_context())
+        return span
 
     def finish_inference(self, span: Span, record: TurnRecord, turn: TurnAnnotations | None) -> None:
         self.inference.finish(span, record, turn)

@@ -168,6 +168,7 @@ GPU_DEVICE_IDS: Final = "otel_agent.gpu.device_ids"
 GPU_SAMPLES: Final = "otel_agent.gpu.samples"
 # runs (invoke_agent spans)
 RUN_INFERRED: Final = "otel_agent.run.inferred"
+LINK_RELATION: Final = "otel_agent.link.relation"  # on a span link: why the span links there
 RUN_TURNS: Final = "otel_agent.run.turns"
 RUN_WASTED_TURNS: Final = "otel_agent.run.wasted_turns"
 RUN_WASTED_TURNS_BY_REASON_PREFIX: Final = "otel_agent.run.wasted_turns."  # + reason

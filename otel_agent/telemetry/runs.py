@@ -6,7 +6,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, Tracer
 
 from ..records import RunRecord, RunStats, ToolRecord
 from ..redaction import error_label, record_exception, redact_bounded
@@ -19,6 +19,9 @@ def run_context(run: RunRecord | None) -> Context | None:
     """The context whose current span is the run's span (None when the run has none)."""
     span = run.telemetry if run is not None else None
     return trace.set_span_in_context(span) if span is not None else None
+
+
+_FIRST_TURN = {n.LINK_RELATION: "first_turn"}  # a deferred run span's link to the first turn it does not parent
 
 
 class RunTelemetry:
@@ -53,6 +56,7 @@ class RunTelemetry:
             kind=SpanKind.INTERNAL,
             attributes=attrs,
             start_time=run.start_ns,
+            links=[Link(context, _FIRST_TURN) for context in run.links] or None,
         )
 
     def finish_run(self, run: RunRecord, error: BaseException | None = None) -> None:

@@ -42,6 +42,7 @@ class RunState:
         self.last_activity_mono = time.monotonic()
         self.memory = RunMemory(limit=memory_turns)
         self.ended = False
+        self.deferred = False  # an inferred run whose span waits for a second turn (see tracker: deferred run span)
         self.success: bool | None = None
         self.score: float | None = None
         self.missed_escalation = False

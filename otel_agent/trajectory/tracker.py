@@ -3,6 +3,13 @@
 Run inference (no `agent_run` around the calls): which run a request continues is decided by `chaining` (server-side
 state, the verbatim answer, tool-call ids, the answer's words, the stable prefix), at O(new messages) per turn; which
 run a `@tool` call belongs to by `tool_owners`.
+
+Deferred run span (docs/architecture.md): an inferred run whose first request offers no tools (a one-shot call: RAG,
+classification, extraction) gets no `invoke_agent` span and no run roll-up unless a second turn joins it. Then its
+span starts, dated from the first turn, parents the second turn and every later one, and links to the first turn's
+span (which was exported without a run parent: a span cannot be re-parented, and no span may name a parent that is
+never exported). A first request that offers tools starts an agent loop: its run span starts with it and parents
+every turn from the first, as an `agent_run` does.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ class TurnHandle:
     index: int
     parent_run: RunRecord | None
     new_tool_results: tuple[ToolResult, ...]
+    deferred_run: RunRecord | None = None  # the first turn of a deferred run: its span is linked when the run's starts
 
 
 class TrajectoryTracker:
@@ -157,13 +165,27 @@ class TrajectoryTracker:
         if explicit is not None and not explicit.inferred:
             run = explicit
         else:
-            run = self._find_or_start(request, start_ns)  # counted in flight under the lock, before the reaper sees it
-            parent = run.record
+            # counted in flight under the lock, before the reaper sees it
+            run, joined = self._find_or_start(request, start_ns)
+            if run.deferred and joined:
+                self._start_deferred(run)
+            parent = None if run.deferred else run.record
             self._tool_owners.turn_began(run)
         run.touch()
         new_results = self._new_tool_results(request)
         self._emit_inferred_tools(run, new_results, parent)
-        return TurnHandle(run, run.next_turn_index(), parent, new_results)
+        deferred = run.record if run.deferred else None
+        return TurnHandle(run, run.next_turn_index(), parent, new_results, deferred)
+
+    def _start_deferred(self, run: RunState) -> None:
+        """A second turn joined a deferred run: its span starts now (dated from its first turn), once."""
+        with run.lock:
+            if not run.deferred:
+                return
+            try:
+                self.telemetry.start_run(run.record)
+            finally:
+                run.deferred = False
 
     def _new_tool_results(self, request: TurnRequest) -> tuple[ToolResult, ...]:
         """Tool results after the request's latest assistant message: what came back since the last turn."""
@@ -174,7 +196,8 @@ class TrajectoryTracker:
             results.extend(message.tool_results)
         return tuple(reversed(results))
 
-    def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> RunState:
+    def _find_or_start(self, request: TurnRequest, start_ns: int | None = None) -> tuple[RunState, bool]:
+        """The run this request continues (and True), else a new one (and False)."""
         probe = chaining.probe(request)
         for _ in range(2):  # the cheap keys first; those that survive rewriting only when they place nothing
             with self._lock:
@@ -182,13 +205,16 @@ class TrajectoryTracker:
                 if run is not None:
                     self._inferred.move_to_end(run.id)
                     run.in_flight += 1
-                    return run
+                    return run, True
             if probe.deep or not probe.continues:
                 break
             chaining.deepen(probe)
-        return self._start_inferred(start_ns, grouping.for_inferred(request.conversation_id))
+        attributes = grouping.for_inferred(request.conversation_id)
+        return self._start_inferred(start_ns, attributes, defer=not request.tool_names), False
 
-    def _start_inferred(self, start_ns: int | None = None, attributes: dict[str, Any] | None = None) -> RunState:
+    def _start_inferred(
+        self, start_ns: int | None = None, attributes: dict[str, Any] | None = None, *, defer: bool = False
+    ) -> RunState:
         """An inferred run starts with its first turn: its span and duration start at that turn's start time."""
         run = RunState(
             self._agent_name,
@@ -198,7 +224,10 @@ class TrajectoryTracker:
             attributes=attributes,
             start_ns=start_ns,
         )
-        self.telemetry.start_run(run.record)
+        if defer:
+            run.deferred = True
+        else:
+            self.telemetry.start_run(run.record)
         evicted: list[RunState] = []
         with self._lock:
             run.in_flight = 1
@@ -332,6 +361,8 @@ class TrajectoryTracker:
             # no agent_run: the inferred run whose model requested this very call, if one did
             run = self.run_requesting(key, name)
             if run is not None:
+                if run.deferred:
+                    self._start_deferred(run)  # a tool of this run: it is an agent loop, not a one-shot call
                 parent = run.record
         if run is not None:
             run.observed_tool_keys.add(key)

@@ -52,9 +52,16 @@ def _client() -> object:
     return openai.OpenAI(api_key="sk-test", http_client=httpx.Client(transport=httpx.MockTransport(handle)))
 
 
+_TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+
+
 def _turn(client: object, history: list[dict[str, str]], text: str) -> None:
     history.append({"role": "user", "content": text})
-    reply = client.chat.completions.create(model="gpt-5.4-mini", messages=history)  # type: ignore[attr-defined]
+    # the requests offer a tool: an agent loop, whose run span parents every turn from the first (a call that offers
+    # none is a one-shot call until a second turn joins it: docs/architecture.md, deferred run span)
+    reply = client.chat.completions.create(  # type: ignore[attr-defined]
+        model="gpt-5.4-mini", messages=history, tools=[_TOOL]
+    )
     history.append({"role": "assistant", "content": reply.choices[0].message.content})
 
 
