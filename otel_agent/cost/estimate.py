@@ -29,9 +29,12 @@ def text_tokens(text: str) -> int:
 
 
 def needs_estimate(record: TurnRecord) -> bool:
-    """A chat call that finished and streamed an answer, with no usage counts in its response."""
+    """A streamed chat call that finished with an answer and no usage counts (a non-streamed response without usage
+    is a malformed one: it stays `otel_agent.usage.missing`, unestimated)."""
     response = record.response
     if response is None or record.error_type is not None or record.request.operation != "chat":
+        return False
+    if record.stream is None and not record.request.stream:
         return False
     usage = response.usage
     if usage is not None and usage.input_tokens is not None and usage.output_tokens is not None:
