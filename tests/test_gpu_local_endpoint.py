@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
@@ -66,3 +67,13 @@ def test_private_ranges_only_when_asked() -> None:
     assert is_local_endpoint("192.168.1.20", extra_hosts="private")
     assert is_local_endpoint("fd00::5", extra_hosts="private")
     assert not is_local_endpoint("8.8.8.8", extra_hosts="private")
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.0/99", "::zz", "gpu box", "http://", "a..b", "-x-"])
+def test_a_bad_local_host_entry_is_one_line_and_dropped(bad: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="otel_agent")
+    text = f"gpu-box.lan,{bad}"
+    assert is_local_endpoint("gpu-box.lan", extra_hosts=text)
+    assert not is_local_endpoint("10.0.0.0", extra_hosts=text)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and repr(bad) in lines[0] and "OTEL_AGENT_GPU_LOCAL_HOSTS" in lines[0]

@@ -4,19 +4,24 @@ Local: loopback addresses (127.0.0.0/8, ::1), ``localhost`` and ``*.localhost``,
 (``unix:...`` or an absolute path), and this host's own name. ``OTEL_AGENT_GPU_LOCAL_HOSTS`` adds a comma list of
 host names, IP addresses or CIDR networks (``gpu-box.lan,10.0.0.7,192.168.1.0/24``); the word ``private`` in that
 list counts every private address (RFC 1918, RFC 4193, link-local) as local too. Addresses may carry a scheme, a
-port or IPv6 brackets (``http://[::1]:8080``); they are stripped.
+port or IPv6 brackets (``http://[::1]:8080``); they are stripped. An entry that is none of these (``10.0.0.0/99``,
+``::zz``) is one WARNING line and is left out.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 LOCAL_HOSTS_ENV = "OTEL_AGENT_GPU_LOCAL_HOSTS"
+log = logging.getLogger("otel_agent")
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NET = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -41,7 +46,13 @@ class LocalHosts:
             try:
                 networks.append(ipaddress.ip_network(part.strip("[]"), strict=False))
             except ValueError:
-                names.add(_host_of(part))
+                host = _host_of(part)
+                if ("/" in part and "://" not in part) or not _is_host(host):
+                    log.warning(
+                        "otel-agent: ignoring %r in %s: not a host name, IP address or network", part, LOCAL_HOSTS_ENV
+                    )
+                    continue
+                names.add(host)
         return cls(frozenset(names), tuple(networks), private)
 
 
@@ -99,6 +110,16 @@ def _own_names() -> frozenset[str]:
     except OSError:  # pragma: no cover - a host without a name
         return frozenset()
     return frozenset({name, name.split(".")[0]}) if name else frozenset()
+
+
+def _is_host(host: str) -> bool:
+    if _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _host_of(address: str) -> str:
