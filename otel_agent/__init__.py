@@ -38,7 +38,7 @@ def instrument(
     content events (`capture_content` `EVENT_ONLY` / `SPAN_AND_EVENT`). Every option is also an
     `OTEL_AGENT_*` variable: see docs/configuration.md.
     """
-    from .instrumentors import INSTRUMENTORS
+    from .instrumentors import INSTRUMENTORS, MODULES
 
     resolved = resolve_options(options)
     runtime.start(resolved, tracer_provider, meter_provider, logger_provider)
@@ -47,7 +47,7 @@ def instrument(
         if instrumentor_cls is None:
             log.warning("otel-agent: unknown provider %r in providers option", name)
             continue
-        if importlib.util.find_spec(name) is None:
+        if not _installed(MODULES.get(name, name)):
             continue
         try:
             instrumentor_cls().instrument()
@@ -59,6 +59,13 @@ def instrument(
         install_imported()  # framework bridges: those imported now, the others when first seen on a model call
     except Exception:
         log.warning("otel-agent: could not install the framework bridges", exc_info=True)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that is missing or not a package
+        return False
 
 
 def uninstrument() -> None:

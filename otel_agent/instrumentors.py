@@ -6,18 +6,22 @@ the `OTEL_AGENT_*` variables and the providers the auto-instrumentation set up.
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Collection
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from . import runtime
 from .capture.hook import RequestHook
+from .capture.method import MethodHook
 from .config import resolve_options
 
 _MARK = "_otel_agent_hook"
+log = logging.getLogger("otel_agent")
 
 
 def _ensure_runtime(kwargs: dict[str, Any]) -> None:
@@ -134,8 +138,92 @@ class MCPInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         mcp_hook.uninstrument()
 
 
+# -- SDKs hooked at one method each (capture/method.py), patched when their module is first imported ------------------
+# (owner class path in the module, method name, "sync" | "async")
+_Seam = tuple[str, str, str]
+
+
+class _LazyMethodInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Hooks `seams` of `module` when it is imported (at once when it already is): instrumenting costs nothing for
+    an SDK the application never imports. Subclasses name the module, the seams and the adapter."""
+
+    module = ""
+    dependencies: tuple[str, ...] = ()
+    seams: tuple[_Seam, ...] = ()
+    _generation = 0  # bumped by uninstrument: a post-import hook registered before it does nothing
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.dependencies
+
+    def adapter(self) -> Any:
+        raise NotImplementedError
+
+    def _instrument(self, **kwargs: Any) -> None:
+        _ensure_runtime(kwargs)
+        cls = type(self)
+        generation = cls._generation
+
+        def hook(module: Any) -> None:
+            if cls._generation != generation:
+                return
+            try:
+                _hook_methods(module, cls.seams, MethodHook(self.adapter(), runtime.current_pipeline))
+            except Exception:
+                log.warning("otel-agent: could not instrument %s", cls.module, exc_info=True)
+
+        register_post_import_hook(hook, cls.module)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        cls = type(self)
+        cls._generation += 1
+        module = sys.modules.get(cls.module)
+        if module is not None:
+            for owner_path, name, _ in cls.seams:
+                _remove_hook(_owner(module, owner_path), name)
+
+
+def _owner(module: Any, path: str) -> Any:
+    owner = module
+    for part in path.split("."):
+        owner = getattr(owner, part)
+    return owner
+
+
+def _hook_methods(module: Any, seams: tuple[_Seam, ...], hook: MethodHook) -> None:
+    for owner_path, name, kind in seams:
+        owner = _owner(module, owner_path)
+        if _already_hooked(owner, name):
+            continue
+
+        def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any, _sync: bool = kind == "sync") -> Any:
+            return (hook.sync if _sync else hook.async_)(wrapped, instance, args, kwargs)
+
+        setattr(wrapper, _MARK, True)
+        wrap_function_wrapper(owner, name, wrapper)
+
+
+class GeminiInstrumentor(_LazyMethodInstrumentor):
+    module = "google.genai._api_client"
+    dependencies = ("google-genai >= 1.0",)
+    seams = (
+        ("BaseApiClient", "request", "sync"),
+        ("BaseApiClient", "request_streamed", "sync"),
+        ("BaseApiClient", "async_request", "async"),
+        ("BaseApiClient", "async_request_streamed", "async"),
+    )
+
+    def adapter(self) -> Any:
+        from .providers.gemini.adapter import GeminiAdapter
+
+        return GeminiAdapter()
+
+
 INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "openai": OpenAIInstrumentor,
     "anthropic": AnthropicInstrumentor,
     "mcp": MCPInstrumentor,
+    "gemini": GeminiInstrumentor,
 }
+
+# The module whose presence says a provider is installed (`instrument()` skips the others).
+MODULES: dict[str, str] = {"gemini": "google.genai"}

@@ -1,0 +1,1 @@
+"""google-genai (the Gemini API and Vertex AI) into neutral records."""
