@@ -218,12 +218,24 @@ class GeminiInstrumentor(_LazyMethodInstrumentor):
         return GeminiAdapter()
 
 
+class BedrockInstrumentor(_LazyMethodInstrumentor):
+    module = "botocore.client"
+    dependencies = ("botocore >= 1.34",)
+    seams = (("BaseClient", "_make_api_call", "sync"),)
+
+    def adapter(self) -> Any:
+        from .providers.bedrock.adapter import BedrockAdapter
+
+        return BedrockAdapter()
+
+
 INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "openai": OpenAIInstrumentor,
     "anthropic": AnthropicInstrumentor,
     "mcp": MCPInstrumentor,
     "gemini": GeminiInstrumentor,
+    "bedrock": BedrockInstrumentor,
 }
 
 # The module whose presence says a provider is installed (`instrument()` skips the others).
-MODULES: dict[str, str] = {"gemini": "google.genai"}
+MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore"}

@@ -1,0 +1,1 @@
+"""AWS Bedrock Runtime through botocore (boto3): Converse, ConverseStream, InvokeModel(WithResponseStream)."""
