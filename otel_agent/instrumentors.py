@@ -143,19 +143,21 @@ class MCPInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 _Seam = tuple[str, str, str]
 
 
-class _LazyMethodInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Hooks `seams` of `module` when it is imported (at once when it already is): instrumenting costs nothing for
-    an SDK the application never imports. Subclasses name the module, the seams and the adapter."""
+class _LazyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Hooks `module` when it is imported (at once when it already is): instrumenting costs nothing for an SDK the
+    application never imports. Subclasses name the module and how to hook and unhook it."""
 
     module = ""
     dependencies: tuple[str, ...] = ()
-    seams: tuple[_Seam, ...] = ()
     _generation = 0  # bumped by uninstrument: a post-import hook registered before it does nothing
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.dependencies
 
-    def adapter(self) -> Any:
+    def hook(self, module: Any) -> None:
+        raise NotImplementedError
+
+    def unhook(self, module: Any) -> None:
         raise NotImplementedError
 
     def _instrument(self, **kwargs: Any) -> None:
@@ -163,23 +165,38 @@ class _LazyMethodInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         cls = type(self)
         generation = cls._generation
 
-        def hook(module: Any) -> None:
+        def on_import(module: Any) -> None:
             if cls._generation != generation:
                 return
             try:
-                _hook_methods(module, cls.seams, MethodHook(self.adapter(), runtime.current_pipeline))
+                self.hook(module)
             except Exception:
                 log.warning("otel-agent: could not instrument %s", cls.module, exc_info=True)
 
-        register_post_import_hook(hook, cls.module)
+        register_post_import_hook(on_import, cls.module)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         cls = type(self)
         cls._generation += 1
         module = sys.modules.get(cls.module)
         if module is not None:
-            for owner_path, name, _ in cls.seams:
-                _remove_hook(_owner(module, owner_path), name)
+            self.unhook(module)
+
+
+class _LazyMethodInstrumentor(_LazyInstrumentor):
+    """Hooks one method per seam with `MethodHook` and the subclass's adapter."""
+
+    seams: tuple[_Seam, ...] = ()
+
+    def adapter(self) -> Any:
+        raise NotImplementedError
+
+    def hook(self, module: Any) -> None:
+        _hook_methods(module, self.seams, MethodHook(self.adapter(), runtime.current_pipeline))
+
+    def unhook(self, module: Any) -> None:
+        for owner_path, name, _ in self.seams:
+            _remove_hook(_owner(module, owner_path), name)
 
 
 def _owner(module: Any, path: str) -> Any:
@@ -229,13 +246,29 @@ class BedrockInstrumentor(_LazyMethodInstrumentor):
         return BedrockAdapter()
 
 
+class GroqInstrumentor(_LazyInstrumentor):
+    """groq is generated like openai: the same `request()` hook, with groq's routes."""
+
+    module = "groq._base_client"
+    dependencies = ("groq >= 0.9",)
+
+    def hook(self, module: Any) -> None:
+        from .providers.groq.adapter import GroqAdapter
+
+        _hook_clients("groq", GroqAdapter())
+
+    def unhook(self, module: Any) -> None:
+        _unhook_clients("groq")
+
+
 INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "openai": OpenAIInstrumentor,
     "anthropic": AnthropicInstrumentor,
     "mcp": MCPInstrumentor,
     "gemini": GeminiInstrumentor,
     "bedrock": BedrockInstrumentor,
+    "groq": GroqInstrumentor,
 }
 
 # The module whose presence says a provider is installed (`instrument()` skips the others).
-MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore"}
+MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore", "groq": "groq"}

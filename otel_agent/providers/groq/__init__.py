@@ -1,0 +1,1 @@
+"""The groq SDK (Stainless-generated, like openai\x27s): its client request() and OpenAI-shaped bodies."""
