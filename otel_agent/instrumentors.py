@@ -246,6 +246,17 @@ class BedrockInstrumentor(_LazyMethodInstrumentor):
         return BedrockAdapter()
 
 
+class OllamaInstrumentor(_LazyMethodInstrumentor):
+    module = "ollama._client"
+    dependencies = ("ollama >= 0.4",)
+    seams = (("Client", "_request", "sync"), ("AsyncClient", "_request", "async"))
+
+    def adapter(self) -> Any:
+        from .providers.ollama.adapter import OllamaAdapter
+
+        return OllamaAdapter()
+
+
 class GroqInstrumentor(_LazyInstrumentor):
     """groq is generated like openai: the same `request()` hook, with groq's routes."""
 
@@ -268,7 +279,8 @@ INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "gemini": GeminiInstrumentor,
     "bedrock": BedrockInstrumentor,
     "groq": GroqInstrumentor,
+    "ollama": OllamaInstrumentor,
 }
 
 # The module whose presence says a provider is installed (`instrument()` skips the others).
-MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore", "groq": "groq"}
+MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore", "groq": "groq", "ollama": "ollama"}

@@ -1,0 +1,1 @@
+"""The ollama client (chat, generate, embed; streamed or not) into neutral records."""
