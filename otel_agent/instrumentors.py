@@ -201,7 +201,7 @@ class _LazyMethodInstrumentor(_LazyInstrumentor):
 
 def _owner(module: Any, path: str) -> Any:
     owner = module
-    for part in path.split("."):
+    for part in path.split(".") if path else ():
         owner = getattr(owner, part)
     return owner
 
@@ -257,6 +257,20 @@ class OllamaInstrumentor(_LazyMethodInstrumentor):
         return OllamaAdapter()
 
 
+class LiteLLMInstrumentor(_LazyMethodInstrumentor):
+    """`litellm.completion` / `acompletion` as the application calls them (`litellm.completion(...)`; a name imported
+    with `from litellm import completion` before `instrument()` keeps the unwrapped function)."""
+
+    module = "litellm"
+    dependencies = ("litellm >= 1.40",)
+    seams = (("", "completion", "sync"), ("", "acompletion", "async"))
+
+    def adapter(self) -> Any:
+        from .providers.litellm.adapter import LiteLLMAdapter
+
+        return LiteLLMAdapter()
+
+
 class GroqInstrumentor(_LazyInstrumentor):
     """groq is generated like openai: the same `request()` hook, with groq's routes."""
 
@@ -280,7 +294,14 @@ INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "bedrock": BedrockInstrumentor,
     "groq": GroqInstrumentor,
     "ollama": OllamaInstrumentor,
+    "litellm": LiteLLMInstrumentor,
 }
 
 # The module whose presence says a provider is installed (`instrument()` skips the others).
-MODULES: dict[str, str] = {"gemini": "google.genai", "bedrock": "botocore", "groq": "groq", "ollama": "ollama"}
+MODULES: dict[str, str] = {
+    "gemini": "google.genai",
+    "bedrock": "botocore",
+    "groq": "groq",
+    "ollama": "ollama",
+    "litellm": "litellm",
+}

@@ -180,7 +180,8 @@ class MethodHook:
         try:
             stream, put_back = self._adapter.stream_of(started, result)
             observer = _Observer(self._adapter.accumulator(started), call)
-            if is_async or hasattr(stream, "__anext__"):
+            # an async call's stream is iterated with `async for`; a sync call's with `for` (LiteLLM's stream has both)
+            if is_async or (hasattr(stream, "__anext__") and not hasattr(stream, "__next__")):
                 proxy: Any = AsyncStreamProxy(stream, observer, call.monotonic_start_ns)
             elif hasattr(stream, "__next__"):
                 proxy = SyncStreamProxy(stream, observer, call.monotonic_start_ns)

@@ -1,0 +1,1 @@
+"""LiteLLM: every provider behind `litellm.completion` / `acompletion`, as one turn each."""
