@@ -52,6 +52,7 @@ class RunState:
         self.lock = threading.Lock()
         self._next_index = 0
         self.previous_model: str | None = None
+        self.previous_provider: str | None = None  # the previous turn's provider: a run may change provider
         self.previous_input_tokens: int | None = None
         self.previous_output_tokens: int | None = None
         self.last_turn_end_ns: int | None = None

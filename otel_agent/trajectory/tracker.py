@@ -296,6 +296,7 @@ class TrajectoryTracker:
         )
         run.add_turn(record, annotations)
         run.previous_model = model or run.previous_model
+        run.previous_provider = record.request.provider if model else run.previous_provider
         run.touch()
         self._register(run, record)
         return annotations
@@ -334,7 +335,7 @@ class TrajectoryTracker:
         if not model or not previous or model == previous:
             return None
         provider = record.request.provider
-        new_tier, old_tier = self._tier(provider, model), self._tier(provider, previous)
+        new_tier, old_tier = self._tier(provider, model), self._tier(run.previous_provider or provider, previous)
         if new_tier is None or old_tier is None or new_tier == old_tier:
             return None
         direction: Literal["up", "down"] = "up" if new_tier > old_tier else "down"
