@@ -113,6 +113,7 @@ class TurnResponse:
     service_tier: str | None = None  # openai.response.service_tier
     system_fingerprint: str | None = None  # openai.response.system_fingerprint
     embedding_dimensions: int | None = None  # gen_ai.embeddings.dimension.count
+    client_cost: float | None = None  # a cost the client library computed itself (LiteLLM), kept beside ours
 
 
 StreamEnd = Literal["completed", "closed_early", "cancelled", "error", "garbage_collected"]

@@ -113,7 +113,7 @@ class MethodHook:
         if begun is None:
             return wrapped(*args, **kwargs)
         call, started = begun
-        token = _IN_CALL.set(True)
+        token = _IN_CALL.set(call)
         try:
             result = wrapped(*_args(started, args), **_kwargs(started, kwargs))
         except BaseException as error:
@@ -128,7 +128,7 @@ class MethodHook:
         if begun is None:
             return await wrapped(*args, **kwargs)
         call, started = begun
-        token = _IN_CALL.set(True)
+        token = _IN_CALL.set(call)
         try:
             result = await wrapped(*_args(started, args), **_kwargs(started, kwargs))
         except BaseException as error:
@@ -139,7 +139,7 @@ class MethodHook:
     def _begin(
         self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[InferenceCall, Started] | None:
-        if _IN_CALL.get():
+        if _IN_CALL.get() is not None:
             return None
         try:
             pipeline = self._pipeline()
@@ -159,13 +159,19 @@ class MethodHook:
             return None
 
     @staticmethod
-    def _fail(call: InferenceCall, token: contextvars.Token[bool], error: BaseException) -> None:
+    def _fail(call: InferenceCall, token: contextvars.Token[InferenceCall | None], error: BaseException) -> None:
         _IN_CALL.reset(token)
         call.deactivate()
         call.finish(None, error)
 
     def _succeed(
-        self, call: InferenceCall, started: Started, token: contextvars.Token[bool], result: Any, *, is_async: bool
+        self,
+        call: InferenceCall,
+        started: Started,
+        token: contextvars.Token[InferenceCall | None],
+        result: Any,
+        *,
+        is_async: bool,
     ) -> Any:
         _IN_CALL.reset(token)
         call.deactivate()

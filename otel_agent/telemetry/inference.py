@@ -257,6 +257,8 @@ def _add_response_details(attributes: dict[str, Any], response: TurnResponse) ->
         attributes[n.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = response.system_fingerprint
     if response.embedding_dimensions:
         attributes[n.EMBEDDINGS_DIMENSION_COUNT] = response.embedding_dimensions
+    if response.client_cost is not None:
+        attributes[n.COST_CLIENT_REPORTED] = response.client_cost
 
 
 def _add_usage(attributes: dict[str, Any], g: n.GenAINames, usage: Usage) -> None:

@@ -123,6 +123,7 @@ SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
 EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
+COST_CLIENT_REPORTED: Final = "otel_agent.cost.client_reported"
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
 
 # --- our own attributes, only where no convention exists --------------------------------------------------------------

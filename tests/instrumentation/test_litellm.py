@@ -147,3 +147,29 @@ def test_error_passes_through(instrument_with: Any, server: lb.Loopback) -> None
         litellm.completion(model="openai/missing", messages=MESSAGES, api_base=server.url, api_key="k")
     span = telemetry.one_span()
     assert span.status.status_code is StatusCode.ERROR and span.attributes["error.type"] == "404"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_litellm_cost_is_kept_beside_ours(
+    instrument_with: Any, server: lb.Loopback, monkeypatch: Any, stream: bool
+) -> None:
+    # The fake listens on loopback, which otel-agent prices by GPU time as a local endpoint: the span is given
+    # Gemini's host so that it is list-priced as the call it stands in for.
+    from otel_agent.providers.litellm import adapter
+
+    monkeypatch.setattr(adapter, "_server", lambda url: ("generativelanguage.googleapis.com", 443))
+    telemetry = instrument_with(providers=PROVIDERS, cost=True)
+    kwargs: dict[str, Any] = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    result = _call(server, "gemini", **kwargs)
+    if stream:
+        chunks = list(result)
+        litellm_cost = chunks[-1].usage.cost
+    else:
+        litellm_cost = result._hidden_params["response_cost"]
+    a = telemetry.one_span().attributes
+    assert litellm_cost > 0
+    assert a["otel_agent.cost.client_reported"] == pytest.approx(litellm_cost)
+    # ours is computed from genai-prices, not taken over from LiteLLM
+    assert a["gen_ai.usage.cost.source"] == "local"
+    assert a["otel_agent.cost.price_source"] == "genai-prices"
+    assert a["gen_ai.usage.cost.amount"] > 0

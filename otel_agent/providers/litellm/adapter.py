@@ -4,8 +4,11 @@ LiteLLM reaches some providers through their SDKs (the openai SDK, already hooke
 code (Anthropic, Gemini, Bedrock, ...) or a native dispatcher. Recording at the entry point gives one span per call
 whichever way it goes: the nested SDK call runs inside this call and is not recorded again. The provider and model
 are the ones LiteLLM resolves (`litellm.get_llm_provider`); requests and responses are OpenAI-shaped (LiteLLM
-normalises them), read by the Chat Completions readers. LiteLLM's own cost for the call (`_hidden_params
-["response_cost"]`, or a stream's last `usage.cost`) is read as the provider-reported cost.
+normalises them), read by the Chat Completions readers.
+
+LiteLLM's own cost for the call (`_hidden_params["response_cost"]`, or a stream's last `usage.cost`) is LiteLLM's
+computation from its price map, not the provider's bill: it is kept beside otel-agent's (`client_cost`,
+`otel_agent.cost.client_reported`) and does not replace it as a provider-reported cost would.
 """
 
 from __future__ import annotations
@@ -82,13 +85,36 @@ class LiteLLMAdapter:
         )
 
     def response(self, started: Started, result: Any) -> TurnResponse:
-        return chat.response(result)
+        return _with_client_cost(chat.response(result), reported_cost(result))
 
-    def accumulator(self, started: Started) -> chat.ChatStreamAccumulator:
-        return chat.ChatStreamAccumulator()
+    def accumulator(self, started: Started) -> LiteLLMStreamAccumulator:
+        return LiteLLMStreamAccumulator()
 
     def stream_of(self, started: Started, result: Any) -> Any:
         return whole(result)
+
+
+class LiteLLMStreamAccumulator:
+    """OpenAI-shaped chunks; the last one's `usage.cost` is LiteLLM's cost of the call."""
+
+    __slots__ = ("_inner", "_cost")
+
+    def __init__(self) -> None:
+        self._inner = chat.ChatStreamAccumulator()
+        self._cost: float | None = None
+
+    def add(self, chunk: Any) -> None:
+        self._inner.add(chunk)
+        self._cost = reported_cost(chunk) if get(chunk, "usage") is not None else self._cost
+
+    def result(self) -> TurnResponse:
+        return _with_client_cost(self._inner.result(), self._cost)
+
+
+def _with_client_cost(response: TurnResponse, cost: float | None) -> TurnResponse:
+    response.client_cost = cost if cost is not None else response.reported_cost
+    response.reported_cost = None  # LiteLLM's figure, not the provider's: ours stays the span's cost
+    return response
 
 
 def reported_cost(result: Any) -> float | None:
