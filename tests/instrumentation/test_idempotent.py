@@ -113,7 +113,16 @@ def test_entry_points_registered() -> None:
         for ep in importlib.metadata.entry_points(group="opentelemetry_instrumentor")
         if ep.value.startswith("otel_agent.")
     }
-    assert set(found) == {"otel_agent_openai", "otel_agent_anthropic", "otel_agent_mcp"}
+    assert set(found) == {
+        "otel_agent_openai",
+        "otel_agent_anthropic",
+        "otel_agent_mcp",
+        "otel_agent_gemini",
+        "otel_agent_bedrock",
+        "otel_agent_groq",
+        "otel_agent_ollama",
+        "otel_agent_litellm",
+    }
     for entry_point in found.values():
         cls = entry_point.load()
         assert isinstance(cls, type) and issubclass(cls, BaseInstrumentor)
