@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..records import StreamStats, TurnRequest, TurnResponse
+from ..safety import report_internal_error
 from .call import InferenceCall
 from .hook import _IN_CALL
-from .safety import report_internal_error
 from .streams import AsyncStreamProxy, SyncStreamProxy
 
 

@@ -14,10 +14,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...capture.method import Started
-from ...records import Message, RequestParams, ToolCall, ToolResult, TurnRequest, TurnResponse, Usage
-from .._messages import canonical_json
+from ...records import (
+    ChatMessage,
+    Message,
+    Part,
+    RequestParams,
+    TextPart,
+    ToolCall,
+    ToolCallPart,
+    ToolResult,
+    TurnRequest,
+    TurnResponse,
+    Usage,
+)
+from ...values import canonical_json
+from .._content import parsed_arguments
+from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
 from ..anthropic import messages as anthropic
+from ..anthropic.content import MessagesRequestContent
+from . import content as parts_content
 
 _CONVERSE = {"Converse": False, "ConverseStream": True}
 _INVOKE = {"InvokeModel": False, "InvokeModelWithResponseStream": True}
@@ -50,7 +66,10 @@ class BedrockAdapter:
             request.messages, request.system = request_messages(params)
             request.params = request_params(params)
             request.tool_names = tool_names(params.get("toolConfig"))
-            request.raw_messages = params.get("messages")
+            request.content = LazyContent(
+                lambda: parts_content.request_messages(params.get("messages")),
+                lambda: parts_content.system_parts(params.get("system")),
+            )
             return Started(request, stream=request.stream, state="converse")
         request.stream = _INVOKE[operation]
         request.api = "invoke_model"
@@ -59,7 +78,7 @@ class BedrockAdapter:
             request.messages, request.system = anthropic.request_messages(body)
             request.params = anthropic.request_params(body)
             request.tool_names = anthropic.tool_names(body.get("tools"))
-            request.raw_messages = body.get("messages")
+            request.content = MessagesRequestContent(body.get("system"), body.get("messages"))
             state = "anthropic"
         else:
             state = "opaque"  # a body shape we do not know: the call is recorded, its content is not read
@@ -134,7 +153,7 @@ def _tool_use(raw: Any) -> ToolCall:
     return ToolCall(
         id=as_str(get(raw, "toolUseId")),
         name=as_str(get(raw, "name")) or "",
-        arguments=canonical_json(get(raw, "input")),
+        arguments=canonical_json(get(raw, "input")) or "{}",
     )
 
 
@@ -204,7 +223,7 @@ def converse_response(parsed: Any) -> TurnResponse:
         tool_calls=tuple(_tool_use(u) for block in content if (u := get(block, "toolUse"))),
         refusal="guardrail_intervened" if stop in ("guardrail_intervened", "content_filtered") else None,
         has_thinking=any(get(block, "reasoningContent") for block in content),
-        raw_output=[message] if message is not None else None,
+        content=LazyContent(lambda: parts_content.output_message(message, stop)),
     )
 
 
@@ -241,22 +260,21 @@ class ConverseStreamAccumulator:
         elif (metadata := get(event, "metadata")) is not None:
             self._usage = get(metadata, "usage")
 
+    def _message(self, text: str, calls: tuple[ToolCall, ...]) -> ChatMessage:
+        parts: list[Part] = [TextPart(text)] if text else []
+        parts += [ToolCallPart(c.name, c.id, parsed_arguments(c.arguments)) for c in calls]
+        return ChatMessage("assistant", tuple(parts), finish_reason=parts_content.finish_reason(self._stop))
+
     def result(self) -> TurnResponse:
         text = "".join(self._text)
-        calls = tuple(ToolCall(i, n, canonical_json("".join(p) or "{}")) for i, n, p in self._tools.values())
+        calls = tuple(ToolCall(i, n, canonical_json("".join(p)) or "{}") for i, n, p in self._tools.values())
         return TurnResponse(
             finish_reasons=(self._stop,) if self._stop else (),
             usage=usage(self._usage),
             text=text,
             tool_calls=calls,
             has_thinking=self._thinking,
-            raw_output=[
-                {
-                    "role": "assistant",
-                    "content": [{"text": text}]
-                    + [{"toolUse": {"toolUseId": c.id, "name": c.name, "input": c.arguments}} for c in calls],
-                }
-            ],
+            content=LazyContent(lambda: (self._message(text, calls),)),
         )
 
 

@@ -12,9 +12,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...capture.method import Started, whole
-from ...records import Message, RequestParams, ToolCall, ToolResult, TurnRequest, TurnResponse, Usage
-from .._messages import canonical_json
+from ...records import (
+    ChatMessage,
+    Message,
+    Part,
+    RequestParams,
+    TextPart,
+    ToolCall,
+    ToolCallPart,
+    ToolResult,
+    TurnRequest,
+    TurnResponse,
+    Usage,
+)
+from ...values import canonical_json
+from .._content import parsed_arguments
+from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
+from . import content as parts_content
 
 _GENERATE = ":generateContent"
 _STREAM = ":streamGenerateContent"
@@ -54,7 +69,10 @@ class GeminiAdapter:
                 messages=messages,
                 tool_names=tool_names(body.get("tools")),
                 api="generate_content",
-                raw_messages=body.get("contents"),
+                content=LazyContent(
+                    lambda: parts_content.request_messages(body.get("contents")),
+                    lambda: parts_content.system_parts(body.get("systemInstruction") or body.get("system_instruction")),
+                ),
             ),
             stream=stream,
         )
@@ -96,7 +114,9 @@ def _text(parts: Any) -> str:
 
 def _call(raw: Any) -> ToolCall:
     return ToolCall(
-        id=as_str(get(raw, "id")), name=as_str(get(raw, "name")) or "", arguments=canonical_json(get(raw, "args"))
+        id=as_str(get(raw, "id")),
+        name=as_str(get(raw, "name")) or "",
+        arguments=canonical_json(get(raw, "args")) or "{}",
     )
 
 
@@ -109,7 +129,7 @@ def request_messages(body: dict[str, Any]) -> tuple[tuple[Message, ...], str | N
         role = as_str(get(content, "role")) or "user"
         calls = tuple(_call(c) for p in parts if (c := get(p, "functionCall") or get(p, "function_call")))
         results = tuple(
-            ToolResult(as_str(get(r, "id")) or as_str(get(r, "name")), canonical_json(get(r, "response")))
+            ToolResult(as_str(get(r, "id")) or as_str(get(r, "name")), canonical_json(get(r, "response")) or "")
             for p in parts
             if (r := get(p, "functionResponse") or get(p, "function_response"))
         )
@@ -193,7 +213,7 @@ def response(parsed: Any) -> TurnResponse:
         text=_text(parts),
         tool_calls=tuple(_call(c) for p in parts if (c := get(p, "functionCall"))),
         refusal=_refusal(parsed, finish),
-        raw_output=[get(c, "content") for c in candidates],
+        content=LazyContent(lambda: parts_content.candidate_messages(candidates)),
     )
     result.has_thinking = any(get(p, "thought") for p in parts) or bool(result.usage and result.usage.reasoning_tokens)
     return result
@@ -233,6 +253,14 @@ class GeminiStreamAccumulator:
             if call := get(part, "functionCall"):
                 self._calls.append(_call(call))
 
+    def _message(self, text: str) -> ChatMessage:
+        parts: list[Part] = [TextPart(text)] if text else []
+        parts += [ToolCallPart(c.name, c.id, parsed_arguments(c.arguments)) for c in self._calls]
+        reason = self._finish[0] if self._finish else None
+        return ChatMessage(
+            "assistant", tuple(parts), finish_reason=parts_content.finish_reason(reason, bool(self._calls))
+        )
+
     def result(self) -> TurnResponse:
         text = "".join(self._text)
         result = TurnResponse(
@@ -243,13 +271,7 @@ class GeminiStreamAccumulator:
             text=text,
             tool_calls=tuple(self._calls),
             refusal=self._blocked,
-            raw_output=[
-                {
-                    "role": "model",
-                    "parts": [{"text": text}]
-                    + [{"functionCall": {"name": c.name, "args": c.arguments}} for c in self._calls],
-                }
-            ],
+            content=LazyContent(lambda: (self._message(text),)),
         )
         result.has_thinking = self._thought or bool(result.usage and result.usage.reasoning_tokens)
         return result

@@ -20,6 +20,7 @@ from ...capture.method import Started, whole
 from ...records import TurnRequest, TurnResponse
 from .._read import as_float, as_str, get
 from ..openai import chat
+from ..openai.content import ChatRequestContent
 
 # LiteLLM's provider ids -> gen_ai.provider.name (the conventions' well-known values where one exists)
 PROVIDERS = {
@@ -79,7 +80,7 @@ class LiteLLMAdapter:
                 messages=msgs,
                 tool_names=chat.tool_names(kwargs.get("tools")),
                 api="litellm.completion",
-                raw_messages=messages,
+                content=ChatRequestContent(messages),
             ),
             stream=stream,
         )

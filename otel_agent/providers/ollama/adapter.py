@@ -7,9 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from ...capture.method import Started, whole
-from ...records import Message, RequestParams, ToolCall, ToolResult, TurnRequest, TurnResponse, Usage
-from .._messages import canonical_json
+from ...records import (
+    ChatMessage,
+    Message,
+    RequestParams,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    TurnRequest,
+    TurnResponse,
+    Usage,
+)
+from ...values import canonical_json
+from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
+from ..openai.content import ChatRequestContent, ChatResponseContent
 
 _ROUTES = {
     "/api/chat": ("chat", "chat"),
@@ -44,7 +56,7 @@ class OllamaAdapter:
         )
         if api == "chat":
             request.messages, request.system = request_messages(body.get("messages"))
-            request.raw_messages = body.get("messages")
+            request.content = ChatRequestContent(body.get("messages"))
             tools = body.get("tools")
             request.tool_names = (
                 tuple(n for t in tools if isinstance(n := get(get(t, "function"), "name") or get(t, "__name__"), str))
@@ -55,7 +67,11 @@ class OllamaAdapter:
             prompt = as_str(body.get("prompt")) or ""
             request.messages = (Message("user", text=prompt),)
             request.system = as_str(body.get("system"))
-            request.raw_messages = [{"role": "user", "content": prompt}]
+            system = request.system
+            request.content = LazyContent(
+                lambda: (ChatMessage("user", (TextPart(prompt),)),),
+                lambda: (TextPart(system),) if system else (),
+            )
         return Started(request, stream=stream, state=api)
 
     def response(self, started: Started, result: Any) -> TurnResponse:
@@ -83,7 +99,7 @@ def _server(http_client: Any) -> tuple[str | None, int | None]:
 
 def _calls(message: Any) -> tuple[ToolCall, ...]:
     return tuple(
-        ToolCall(id=None, name=as_str(get(f, "name")) or "", arguments=canonical_json(get(f, "arguments")))
+        ToolCall(id=None, name=as_str(get(f, "name")) or "", arguments=canonical_json(get(f, "arguments")) or "{}")
         for call in get(message, "tool_calls") or ()
         if (f := get(call, "function")) is not None
     )
@@ -141,7 +157,14 @@ def response(parsed: Any) -> TurnResponse:
         text=text or "",
         tool_calls=_calls(message),
         has_thinking=bool(thinking),
-        raw_output=[message if message is not None else {"role": "assistant", "content": text or ""}],
+        content=ChatResponseContent(
+            [
+                {
+                    "message": message if message is not None else {"role": "assistant", "content": text or ""},
+                    "finish_reason": reason,
+                }
+            ]
+        ),
     )
 
 
@@ -179,5 +202,18 @@ class OllamaStreamAccumulator:
             text=text,
             tool_calls=tuple(self._calls),
             has_thinking=self._thinking,
-            raw_output=[{"role": "assistant", "content": text}],
+            content=ChatResponseContent(
+                [
+                    {
+                        "message": {
+                            "role": "assistant",
+                            "content": text,
+                            "tool_calls": [
+                                {"function": {"name": c.name, "arguments": c.arguments}} for c in self._calls
+                            ],
+                        },
+                        "finish_reason": reason,
+                    }
+                ]
+            ),
         )
