@@ -11,60 +11,20 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ..records import StreamStats, TurnRequest, TurnResponse
+from ..providers.base import CallAdapter, Started, StreamAccumulator
+from ..records import StreamStats
 from ..safety import report_internal_error
 from .call import InferenceCall
 from .hook import _IN_CALL
 from .streams import AsyncStreamProxy, SyncStreamProxy
 
 
-@dataclass(slots=True)
-class Started:
-    """What an adapter read before the call: the request, whether the result is a stream, and its own state."""
-
-    request: TurnRequest
-    stream: bool = False
-    state: Any = None
-    args: tuple[Any, ...] | None = None  # replacement positional arguments, when the adapter changed the call
-    kwargs: dict[str, Any] | None = field(default=None)
-
-
-class Accumulator(Protocol):
-    def add(self, chunk: Any) -> None: ...
-
-    def result(self) -> TurnResponse: ...
-
-
-class CallAdapter(Protocol):
-    provider: str
-
-    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Started | None:
-        """The request, or None: not an inference call, pass through untouched."""
-        ...
-
-    def response(self, started: Started, result: Any) -> TurnResponse:
-        """A non-streamed result. It may replace a consumed body in `result` (botocore's `StreamingBody`)."""
-        ...
-
-    def accumulator(self, started: Started) -> Accumulator: ...
-
-    def stream_of(self, started: Started, result: Any) -> tuple[Any, Callable[[Any], Any]]:
-        """The stream inside `result`, and how to put the proxy back in its place (the result itself by default)."""
-        ...
-
-
-def whole(result: Any) -> tuple[Any, Callable[[Any], Any]]:
-    """`stream_of` for SDKs that return the stream itself."""
-    return result, lambda proxy: proxy
-
-
 class _Observer:
     __slots__ = ("_accumulator", "_call")
 
-    def __init__(self, accumulator: Accumulator, call: InferenceCall) -> None:
+    def __init__(self, accumulator: StreamAccumulator, call: InferenceCall) -> None:
         self._accumulator = accumulator
         self._call = call
 

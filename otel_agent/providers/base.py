@@ -6,7 +6,8 @@ nothing about spans, metrics, runs or prices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..records import Operation, TurnRequest, TurnResponse
@@ -38,3 +39,38 @@ class ProviderAdapter(Protocol):
     def response(self, route: Route, parsed: Any) -> TurnResponse: ...
 
     def accumulator(self, route: Route) -> StreamAccumulator: ...
+
+
+# -- adapters of SDKs without a Stainless request(): one patched method each (capture/method.py) --------------------
+@dataclass(slots=True)
+class Started:
+    """What an adapter read before the call: the request, whether the result is a stream, and its own state."""
+
+    request: TurnRequest
+    stream: bool = False
+    state: Any = None
+    args: tuple[Any, ...] | None = None  # replacement positional arguments, when the adapter changed the call
+    kwargs: dict[str, Any] | None = field(default=None)
+
+
+class CallAdapter(Protocol):
+    provider: str
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Started | None:
+        """The request, or None: not an inference call, pass through untouched."""
+        ...
+
+    def response(self, started: Started, result: Any) -> TurnResponse:
+        """A non-streamed result. It may replace a consumed body in `result` (botocore's `StreamingBody`)."""
+        ...
+
+    def accumulator(self, started: Started) -> StreamAccumulator: ...
+
+    def stream_of(self, started: Started, result: Any) -> tuple[Any, Callable[[Any], Any]]:
+        """The stream inside `result`, and how to put the proxy back in its place (the result itself by default)."""
+        ...
+
+
+def whole(result: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """`stream_of` for SDKs that return the stream itself."""
+    return result, lambda proxy: proxy

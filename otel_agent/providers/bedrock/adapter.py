@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...capture.method import Started
 from ...records import (
     ChatMessage,
     Message,
@@ -33,6 +32,7 @@ from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
 from ..anthropic import messages as anthropic
 from ..anthropic.content import MessagesRequestContent
+from ..base import Started
 from . import content as parts_content
 
 _CONVERSE = {"Converse": False, "ConverseStream": True}

@@ -11,7 +11,6 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...capture.method import Started, whole
 from ...records import (
     ChatMessage,
     Message,
@@ -29,6 +28,7 @@ from ...values import canonical_json
 from .._content import parsed_arguments
 from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
+from ..base import Started, whole
 from . import content as parts_content
 
 _GENERATE = ":generateContent"

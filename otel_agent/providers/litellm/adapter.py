@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...capture.method import Started, whole
 from ...records import TurnRequest, TurnResponse
 from .._read import as_float, as_str, get
+from ..base import Started, whole
 from ..openai import chat
 from ..openai.content import ChatRequestContent
 

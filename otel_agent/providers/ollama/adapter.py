@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...capture.method import Started, whole
 from ...records import (
     ChatMessage,
     Message,
@@ -21,6 +20,7 @@ from ...records import (
 from ...values import canonical_json
 from .._lazy import LazyContent
 from .._read import as_float, as_int, as_str, get
+from ..base import Started, whole
 from ..openai.content import ChatRequestContent, ChatResponseContent
 
 _ROUTES = {
