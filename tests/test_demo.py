@@ -29,6 +29,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list]:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "run 1:" in done.stderr and "escalating to the long tier" in done.stderr  # progress on screen
+    assert (out / "report.html").is_file() and f"HTML report: {(out / 'report.html').resolve()}" in done.stderr
+    assert "next:" in done.stderr and "otel-agent stack up" in done.stderr  # what to run next
+    assert (out / ".otel-agent-demo").is_file()  # the marker: a second demo run may clear this folder
     return json.loads(done.stdout), read_otlp_json_file(Path(out) / "traces.otlp.jsonl")
 
 

@@ -245,3 +245,28 @@ def test_ten_thousand_runs_stay_small_and_paged(tmp_path: Path) -> None:
     dom = parse(loaded.dom)
     assert len(dom.having("data-run-id", "tr")) == 50  # one page of the table, not 10,000 rows
     assert "runs 1–50 of 10000" in loaded.dom
+    third = dump_dom(html.as_uri() + "#page=3")
+    assert "runs 101–150 of 10000" in third.dom
+    assert [r["data-run-id"] for r in parse(third.dom).having("data-run-id", "tr")][0] == "run-00100"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "key", "descending"), [("sort=-cost", "cost", True), ("sort=turns", "turns", False)]
+)
+def test_the_runs_table_sorts_in_the_browser(
+    page: tuple[Path, Path], capsys: pytest.CaptureFixture[str], fragment: str, key: str, descending: bool
+) -> None:
+    document = json_report(page[0], capsys)
+    loaded = dump_dom(page[1].as_uri() + "#" + fragment)
+    assert loaded.console == []
+    shown = [r["data-run-id"] for r in parse(loaded.dom).having("data-run-id", "tr")]
+    ordered = sorted(document["runs"], key=lambda r: -r[key] if descending else r[key])  # stable: ties keep order
+    assert shown == [r["run_id"] for r in ordered]
+    assert shown != [r["run_id"] for r in document["runs"]]  # not the order it started in
+
+
+def test_the_runs_table_filters_in_the_browser(page: tuple[Path, Path]) -> None:
+    loaded = dump_dom(page[1].as_uri() + "#q=truncated")  # a waste reason: only the stalled run has it
+    assert loaded.console == []
+    assert [r["data-run-id"] for r in parse(loaded.dom).having("data-run-id", "tr")] == ["run-stalled"]
+    assert "(filtered from 4)" in loaded.dom

@@ -18,7 +18,22 @@
   data.models.forEach(function (m) {
     if (!(m.model in modelColor)) modelColor[m.model] = PALETTE[Object.keys(modelColor).length % PALETTE.length];
   });
-  var state = { sortKey: "position", sortDir: 1, page: 0, filter: "" };
+  // The view's state lives in the address's #fragment (run, sort, q, page): a sorted, filtered view can be shared.
+  function hashParams() {
+    var params = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var i = part.indexOf("=");
+      if (i > 0) params[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1));
+    });
+    return params;
+  }
+  var initial = hashParams();
+  var state = { sortKey: "position", sortDir: 1, page: 0, filter: initial.q || "" };
+  if (initial.sort) {
+    state.sortDir = initial.sort.charAt(0) === "-" ? -1 : 1;
+    state.sortKey = initial.sort.replace(/^[-+]/, "");
+  }
+  if (initial.page) state.page = Math.max(0, parseInt(initial.page, 10) - 1 || 0);
 
   // --- small helpers ------------------------------------------------------------------------------------------------
   function el(tag, attrs, children) {
@@ -78,13 +93,16 @@
       return t;
     });
   }
-  function runHref(id) { return "#run=" + encodeURIComponent(id); }
+  function runHref(id) {
+    var parts = ["run=" + encodeURIComponent(id)];
+    if (state.sortKey !== "position") parts.push("sort=" + (state.sortDir < 0 ? "-" : "") + state.sortKey);
+    if (state.filter) parts.push("q=" + encodeURIComponent(state.filter));
+    if (state.page) parts.push("page=" + (state.page + 1));
+    return "#" + parts.join("&");
+  }
   function selectedRun() {
-    var match = /^#run=(.*)$/.exec(location.hash);
-    if (match) {
-      var id = decodeURIComponent(match[1]);
-      if (byId[id]) return { run: byId[id], how: "selected run" };
-    }
+    var id = hashParams().run;
+    if (id !== undefined && byId[id]) return { run: byId[id], how: "selected run" };
     var best = null;
     runs.forEach(function (r) {  // the text report's rule: most wasted turns, then wasted cost, then cost, then latest
       if (best === null || r.wasted_turns > best.wasted_turns ||
