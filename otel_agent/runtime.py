@@ -10,9 +10,11 @@ One runtime at a time. `start` is idempotent: a second `instrument()` keeps the 
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +141,7 @@ def _part(what: str, wanted: bool, build: Any, level: int = logging.WARNING) -> 
 
 
 # -- process lifecycle: exit and fork ----------------------------------------------------------------------------
-_guarded: set[int] = set()
+_guarded: weakref.WeakSet[Any] = weakref.WeakSet()  # application tracer providers with our guard
 
 
 def _order_exit(providers: OtelSdk) -> None:
@@ -151,14 +153,23 @@ def _order_exit(providers: OtelSdk) -> None:
 
     atexit.unregister(_at_exit)
     atexit.register(_at_exit)
-    if providers.owned_tracer is None and id(providers.tracer_provider) not in _guarded:
-        if install_shutdown_guard(providers.tracer_provider, _end_runs):
-            _guarded.add(id(providers.tracer_provider))
+    provider = providers.tracer_provider
+    if providers.owned_tracer is not None:
+        return
+    try:
+        if provider in _guarded:
+            return
+        if install_shutdown_guard(provider, functools.partial(_end_runs, provider)):
+            _guarded.add(provider)
+    except TypeError:  # a provider that cannot be weakly referenced: no guard, the exit hook still runs first
+        return
 
 
-def _end_runs() -> None:
+def _end_runs(provider: Any) -> None:
+    """The guard of `provider`: end the open runs if the runtime still uses it (an old provider shutting down
+    later never ends the runs of a newer runtime)."""
     runtime = _runtime
-    if runtime is not None:
+    if runtime is not None and runtime.sdk.tracer_provider is provider:
         runtime.end_runs()
 
 
