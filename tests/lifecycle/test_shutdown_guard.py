@@ -37,7 +37,13 @@ def test_the_applications_shutdown_ends_open_runs_first_and_an_old_providers_doe
         new, new_spans = _provider()
         otel_agent.instrument(tracer_provider=new, meter_provider=meter, **OPTIONS)
         client = p.openai_client(p.openai_server())
-        client.chat.completions.create(model=p.OPENAI_MODEL, messages=p.USER_MESSAGES)
+        history = list(p.USER_MESSAGES)
+        reply = client.chat.completions.create(model=p.OPENAI_MODEL, messages=history)
+        history += [
+            {"role": "assistant", "content": reply.choices[0].message.content},
+            {"role": "user", "content": "And Italy?"},
+        ]
+        client.chat.completions.create(model=p.OPENAI_MODEL, messages=history)  # a second turn: an agent run
         assert _run_spans(new_spans) == []  # the inferred run is open
         old.shutdown()  # an earlier provider going away leaves the current runtime's runs alone
         assert _run_spans(new_spans) == [] and _run_spans(old_spans) == []
