@@ -32,7 +32,7 @@ def needs_estimate(record: TurnRecord) -> bool:
     """A streamed chat call that finished with an answer and no usage counts (a non-streamed response without usage
     is a malformed one: it stays `otel_agent.usage.missing`, unestimated)."""
     response = record.response
-    if response is None or record.error_type is not None or record.request.operation != "chat" or record.stream is None:
+    if response is None or record.error_type is not None or record.request.operation != "chat":
         return False
     if record.stream is None and not record.request.stream:
         return False
