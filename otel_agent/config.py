@@ -328,6 +328,7 @@ class Options:
     content_max_chars: int = 16_384
     providers: tuple[str, ...] = PROVIDER_NAMES
     suppress_anthropic_native_spans: bool = True
+    join_inference_spans: bool = True
     exporter: str = "auto"  # auto | otlp | file | console | none
     file_path: str = "otel-agent-telemetry"
     trajectories: bool = True
@@ -381,6 +382,14 @@ OPTIONS: tuple[Option, ...] = (
         Bool(),
         "Suppress the anthropic SDK's own `anthropic.messages.create` span for calls otel-agent records, so one "
         "call is one span (default true).",
+    ),
+    Option(
+        "join_inference_spans",
+        "OTEL_AGENT_JOIN_INFERENCE_SPANS",
+        Bool(),
+        "When another instrumentation (official GenAI, OpenLLMetry, OpenInference, a framework) already has an "
+        "inference span open for the call, add otel-agent's attributes to it instead of opening a second span and "
+        "recording the `gen_ai.client.*` metrics twice (default true).",
     ),
     Option(
         "exporter",

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Collection
 from typing import Any
 
+import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import register_post_import_hook, wrap_function_wrapper
@@ -22,6 +23,7 @@ from .config import resolve_options
 
 _MARK = "_otel_agent_hook"
 log = logging.getLogger("otel_agent")
+_PROXY: Any = getattr(wrapt, "BaseObjectProxy", wrapt.ObjectProxy)  # wrapt 2: FunctionWrapper's base
 
 
 def _ensure_runtime(kwargs: dict[str, Any]) -> None:
@@ -46,6 +48,41 @@ def _already_hooked(owner: Any, name: str) -> bool:
     return False
 
 
+def _owners(base: type, name: str) -> list[type]:
+    """`base` and every subclass that holds its own `name` (OpenInference wraps `openai.OpenAI.request`, which then
+    shadows the base class's method for every OpenAI client)."""
+    owners: list[type] = [base]
+    stack: list[type] = list(base.__subclasses__())
+    seen = {base}
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        if name in cls.__dict__:
+            owners.append(cls)
+        stack.extend(cls.__subclasses__())
+    return owners
+
+
+def _hook_innermost(owner: type, name: str, wrapper: Any) -> None:
+    """Our wrapper directly around the SDK's own function, under any wrapper another library put there before us:
+    a request()-level instrumentation (OpenInference) is then outside ours, its span already open when our hook
+    starts, and we join it (`capture.coexist`) instead of opening a second one."""
+    current = owner.__dict__.get(name)
+    if not isinstance(current, _PROXY):
+        wrap_function_wrapper(owner, name, wrapper)
+        return
+    inner = current
+    for _ in range(16):
+        below = inner.__wrapped__
+        if not isinstance(below, _PROXY):
+            inner.__wrapped__ = wrapt.FunctionWrapper(below, wrapper)
+            return
+        inner = below
+    wrap_function_wrapper(owner, name, wrapper)  # an absurdly deep chain: outermost, as before
+
+
 def _hook_clients(module: str, adapter: Any) -> None:
     hook = RequestHook(adapter, runtime.current_pipeline)
     for cls_name, method, wrapper in (
@@ -55,11 +92,10 @@ def _hook_clients(module: str, adapter: Any) -> None:
         ("AsyncAPIClient", "_process_response", RequestHook.process_async),
     ):
         base = __import__(f"{module}._base_client", fromlist=[cls_name])
-        owner = getattr(base, cls_name)
-        if not hasattr(owner, method) or _already_hooked(owner, method):
-            continue
         setattr(getattr(wrapper, "__func__", wrapper), _MARK, True)
-        wrap_function_wrapper(owner, method, wrapper)
+        for owner in _owners(getattr(base, cls_name), method):
+            if method in owner.__dict__ and not _already_hooked(owner, method):
+                _hook_innermost(owner, method, wrapper)
 
 
 def sdk_patched(module: str) -> bool:
@@ -91,7 +127,8 @@ def _unhook_clients(module: str) -> None:
     base = __import__(f"{module}._base_client", fromlist=["SyncAPIClient"])
     for cls_name in ("SyncAPIClient", "AsyncAPIClient"):
         for method in ("request", "_process_response"):
-            _remove_hook(getattr(base, cls_name), method)
+            for owner in _owners(getattr(base, cls_name), method):
+                _remove_hook(owner, method)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]

@@ -38,10 +38,18 @@ class Pipeline:
         self.cost = cost
         self.gpu = gpu
 
-    def begin(self, request: TurnRequest, start_ns: int) -> tuple[Span, TurnHandle | None, Any]:
-        """Start a call: its turn (trajectory), its span (telemetry), its GPU sampling."""
-        turn = guarded(self.trajectory.begin_turn, request, start_ns) if self.trajectory is not None else None
-        if turn is None:
+    def begin(
+        self, request: TurnRequest, start_ns: int, joined: Span | None = None
+    ) -> tuple[Span, TurnHandle | None, Any]:
+        """Start a call: its turn (trajectory), its span (telemetry), its GPU sampling. `joined`: another
+        instrumentation's inference span for this call (`telemetry.coexist`), used instead of starting ours. An
+        embedding call is no agent turn: it opens no run and counts in none."""
+        turn = None
+        if self.trajectory is not None and request.operation != "embeddings":
+            turn = guarded(self.trajectory.begin_turn, request, start_ns)
+        if joined is not None:
+            span = joined
+        elif turn is None:
             span = self.telemetry.start_inference(request, start_ns)
         else:
             span = self.telemetry.start_inference(request, start_ns, turn.parent_run, first_of=turn.deferred_run)
@@ -55,7 +63,12 @@ class Pipeline:
         turn: TurnHandle | None,
         gpu_token: Any,
         error: BaseException | None = None,
+        *,
+        joined: bool = False,
+        joined_records_metrics: bool = True,
     ) -> None:
+        """`joined`: `span` is another instrumentation's span for this call: enriched with ours, never ended here
+        (`joined_records_metrics`: whether that instrumentation records the conventions' metrics itself)."""
         annotations: TurnAnnotations | None = None
         try:
             if gpu_token is not None and self.gpu is not None:
@@ -72,13 +85,15 @@ class Pipeline:
                 annotations = guarded(self.trajectory.end_turn, turn, record)
         finally:
             try:
-                if error is not None:
+                if joined:
+                    self.telemetry.enrich_inference(span, record, annotations, not joined_records_metrics)
+                elif error is not None:
                     self.telemetry.fail_inference(span, record, annotations, error)
                 else:
                     self.telemetry.finish_inference(span, record, annotations)
             except Exception:
                 report_internal_error("TelemetryHandler.finish_inference")
-                if span.is_recording():
+                if span.is_recording() and not joined:
                     guarded(span.end)
 
     def shutdown(self) -> None:

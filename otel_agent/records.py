@@ -116,6 +116,8 @@ class TurnResponse:
     client_cost: float | None = None  # a cost the client library computed itself (LiteLLM), kept beside ours
 
 
+MAX_CHUNK_GAPS = 4096  # per stream; a longer stream's later gaps are not recorded one by one
+
 StreamEnd = Literal["completed", "closed_early", "cancelled", "error", "garbage_collected"]
 
 
@@ -124,6 +126,8 @@ class StreamStats:
     chunks: int = 0
     time_to_first_chunk_s: float | None = None
     time_per_chunk_s: float | None = None  # mean time between chunks after the first
+    # each chunk's time since the previous one, for every chunk after the first (at most MAX_CHUNK_GAPS of them)
+    chunk_gaps_s: list[float] = field(default_factory=list)
     end: StreamEnd | None = None
 
 

@@ -15,6 +15,7 @@ SAMPLES = {
     "content_max_chars": "99",
     "providers": "openai",
     "suppress_anthropic_native_spans": "false",
+    "join_inference_spans": "false",
     "exporter": "console",
     "file_path": "/tmp/x",
     "trajectories": "false",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..records import StreamStats, TurnRecord, TurnRequest, TurnResponse
 from ..redaction import error_label, redact_bounded
 from ..safety import guarded, report_internal_error
+from ..telemetry.coexist import Joined, open_inference_span, uncurrent_inference_span
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -67,6 +68,7 @@ class InferenceCall:
         "_done",
         "_token",
         "header_cost",
+        "_joined",
     )
 
     def __init__(self, pipeline: Pipeline, request: TurnRequest) -> None:
@@ -78,15 +80,23 @@ class InferenceCall:
         self._start_ns = time.time_ns()
         self._mono_ns = time.monotonic_ns()
         guarded(scrub_request, request)
-        self._span, self._turn, self._gpu_token = pipeline.begin(request, self._start_ns)
+        joined = None
+        if pipeline.options.join_inference_spans:  # another instrumentation's span for this call (telemetry.coexist)
+            joined = guarded(open_inference_span) or guarded(uncurrent_inference_span)
+        self._joined: Joined | None = joined
+        self._span, self._turn, self._gpu_token = pipeline.begin(
+            request, self._start_ns, joined.span if joined is not None else None
+        )
 
     @property
     def monotonic_start_ns(self) -> int:
         return self._mono_ns
 
     def activate(self) -> None:
-        """Make the span current while the SDK sends the request (HTTP-client spans nest under it)."""
-        self._token = self._pipeline.telemetry.activate_inference(self._span)
+        """Make the span current while the SDK sends the request (HTTP-client spans nest under it). A joined span
+        is current already."""
+        if self._joined is None:
+            self._token = self._pipeline.telemetry.activate_inference(self._span)
 
     def deactivate(self) -> None:
         if self._token is not None:
@@ -117,9 +127,18 @@ class InferenceCall:
             error_type=error_type_of(error) if error is not None else None,
             stream=stream,
         )
+        joined = self._joined
         try:
-            self._pipeline.complete(self._span, record, self._turn, self._gpu_token, error)
+            self._pipeline.complete(
+                self._span,
+                record,
+                self._turn,
+                self._gpu_token,
+                error,
+                joined=joined is not None,
+                joined_records_metrics=joined.records_metrics if joined is not None else True,
+            )
         except Exception:
             report_internal_error("Pipeline.complete")
-            if self._span.is_recording():  # never leave a started span open
+            if self._span.is_recording() and joined is None:  # never leave a started span open
                 guarded(self._span.end)

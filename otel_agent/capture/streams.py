@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import wrapt
 
-from ..records import StreamEnd, StreamStats
+from ..records import MAX_CHUNK_GAPS, StreamEnd, StreamStats
 from ..safety import guarded
 
 
@@ -46,6 +46,8 @@ class _StreamState:
         if stats.chunks == 0:
             stats.time_to_first_chunk_s = (now - self.start_ns) / 1e9
             self.first_ns = now
+        elif len(stats.chunk_gaps_s) < MAX_CHUNK_GAPS:
+            stats.chunk_gaps_s.append((now - self.last_ns) / 1e9)
         stats.chunks += 1
         self.last_ns = now
         guarded(self.observer.on_chunk, chunk)

@@ -26,6 +26,7 @@ from ..gpu.nvml import DeviceReading
 from ..records import RunRecord, ToolRecord, TurnAnnotations, TurnRecord, TurnRequest
 from ..redaction import record_exception
 from . import names as n
+from .coexist import mark_inference
 from .content import ContentMode
 from .events import InferenceDetailsEvents
 from .gauges import GaugeTelemetry
@@ -75,8 +76,15 @@ class TelemetryHandler:
         finally:
             self.inference.finish(span, record, turn)
 
+    def enrich_inference(
+        self, span: Span, record: TurnRecord, turn: TurnAnnotations | None, conventions_metrics: bool
+    ) -> None:
+        """Another instrumentation's span for this call (`capture.coexist`): our attributes onto it, not ended."""
+        self.inference.enrich(span, record, turn, conventions_metrics=conventions_metrics)
+
     def activate_inference(self, span: Span) -> Any:
-        return otel_context.attach(trace.set_span_in_context(span))
+        """Current while the SDK sends the request, marked as this call's inference span (semconv-genai PR #475)."""
+        return otel_context.attach(mark_inference(trace.set_span_in_context(span)))
 
     # -- runs --------------------------------------------------------------------------------------------------------
     def start_run(self, run: RunRecord, parent: Context | None = None) -> None:

@@ -67,6 +67,27 @@ class InferenceTelemetry:
             start_time=start_ns,
         )
 
+    def _record_convention_metrics(self, record: TurnRecord, common: dict[str, Any], context: Context) -> None:
+        m, g = self._m, self._g
+        m.operation_duration.record(record.duration_s, common, context=context)
+        if record.stream is not None and record.stream.time_to_first_chunk_s is not None:
+            m.time_to_first_chunk.record(record.stream.time_to_first_chunk_s, common, context=context)
+            # by the conventions, one point per chunk after the first: its time since the previous chunk. Recorded
+            # when the stream has ended, not on the chunk path (a record costs the SDK ~10-25 us)
+            for gap in record.stream.chunk_gaps_s:
+                m.time_per_output_chunk.record(gap, common, context=context)
+        usage = record.usage
+        if usage is not None:
+            if usage.input_tokens is not None:
+                m.token_usage.record(usage.input_tokens, {**common, g.token_type: "input"}, context=context)
+            if usage.output_tokens is not None:
+                m.token_usage.record(usage.output_tokens, {**common, g.token_type: "output"}, context=context)
+            per_operation = m.latest_operation_tokens
+            if per_operation is not None:
+                for token_type, value in (("input", usage.input_tokens), ("output", usage.output_tokens)):
+                    if value is not None:
+                        per_operation[token_type].record(value, common, context=context)
+
     def _add_input_content(self, attributes: dict[str, Any], request: TurnRequest) -> None:
         source = request.content
         if source is None:
@@ -84,6 +105,35 @@ class InferenceTelemetry:
 
     # -- span end --------------------------------------------------------------------------------------------------
     def finish(self, span: Span, record: TurnRecord, turn: TurnAnnotations | None) -> None:
+        attributes = self._end_attributes(span, record, turn)
+        if record.error_type is not None:
+            attributes[n.ERROR_TYPE] = error_label(record.error_type)
+            span.set_status(Status(StatusCode.ERROR, attributes[n.ERROR_TYPE]))
+        span.set_attributes(attributes)
+        if self._events is not None:
+            self._events.emit(span, record)
+        span.end(end_time=record.end_ns)
+        self._record_metrics(record, turn, span)
+
+    def enrich(
+        self, span: Span, record: TurnRecord, turn: TurnAnnotations | None, *, conventions_metrics: bool = False
+    ) -> None:
+        """Add our attributes to another instrumentation's inference span for this call (see `capture.coexist`):
+        turn, waste, run, cost, GPU and stream details. The span, its status, its conventions' attributes and the
+        `gen_ai.client.*` duration, token and chunk metrics stay theirs (`conventions_metrics=True`: they record none,
+        so we do); the span is not ended here."""
+        g = self._g
+        ours = {g.cost_amount, g.cost_currency, g.cost_source, g.agent_name}
+        attributes = {
+            key: value
+            for key, value in self._end_attributes(span, record, turn).items()
+            if key.startswith("otel_agent.") or key in ours
+        }
+        if span.is_recording():
+            span.set_attributes(attributes)
+        self._record_metrics(record, turn, span, conventions=conventions_metrics)
+
+    def _end_attributes(self, span: Span, record: TurnRecord, turn: TurnAnnotations | None) -> dict[str, Any]:
         g = self._g
         attributes: dict[str, Any] = {}
         response = record.response
@@ -136,17 +186,14 @@ class InferenceTelemetry:
                 if esc.detail:
                     event[n.ESCALATION_DETAIL] = esc.detail
                 span.add_event(n.ESCALATION_EVENT, event)
-        if record.error_type is not None:
-            attributes[n.ERROR_TYPE] = error_label(record.error_type)
-            span.set_status(Status(StatusCode.ERROR, attributes[n.ERROR_TYPE]))
-        span.set_attributes(attributes)
-        if self._events is not None:
-            self._events.emit(span, record)
-        span.end(end_time=record.end_ns)
-        self._record_metrics(record, turn, span)
+        return attributes
 
     # -- metrics ---------------------------------------------------------------------------------------------------
-    def _record_metrics(self, record: TurnRecord, turn: TurnAnnotations | None, span: Span) -> None:
+    def _record_metrics(
+        self, record: TurnRecord, turn: TurnAnnotations | None, span: Span, *, conventions: bool = True
+    ) -> None:
+        """`conventions=False`: another instrumentation records this call's `gen_ai.client.*` duration, token and
+        chunk metrics; only ours (and the proposed cost histogram, which no other records) are recorded."""
         g = self._g
         m = self._m
         request = record.request
@@ -164,13 +211,8 @@ class InferenceTelemetry:
         if record.error_type:
             common[n.ERROR_TYPE] = error_label(record.error_type)
         context = trace.set_span_in_context(span)
-        m.operation_duration.record(record.duration_s, common, context=context)
-        if record.stream is not None and record.stream.time_to_first_chunk_s is not None:
-            m.time_to_first_chunk.record(record.stream.time_to_first_chunk_s, common, context=context)
-            if record.stream.time_per_chunk_s is not None:
-                # once per stream, the mean gap after the first chunk: a per-chunk record would cost the SDK's
-                # ~25 us on every chunk of every stream
-                m.time_per_output_chunk.record(record.stream.time_per_chunk_s, common, context=context)
+        if conventions:
+            self._record_convention_metrics(record, common, context)
         labels = dict(base)
         if turn is not None:
             labels[g.agent_name] = turn.agent_name
@@ -178,14 +220,10 @@ class InferenceTelemetry:
         counted = {**labels, n.USAGE_ESTIMATED: True} if record.usage_estimated else labels
         usage = record.usage
         if usage is not None:
-            if usage.input_tokens is not None:
-                m.token_usage.record(usage.input_tokens, {**common, g.token_type: "input"}, context=context)
-            if usage.output_tokens is not None:
-                m.token_usage.record(usage.output_tokens, {**common, g.token_type: "output"}, context=context)
             for token_type, value in _token_counts(usage):
                 if value:
                     m.tokens.add(value, {**counted, g.token_type: token_type}, context=context)
-                    if m.latest_tokens is not None:
+                    if conventions and m.latest_tokens is not None:
                         m.latest_tokens[token_type].add(value, common, context=context)
         cost = record.cost
         if cost is not None:

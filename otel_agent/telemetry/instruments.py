@@ -36,6 +36,7 @@ class Instruments:
     time_per_output_chunk: Any
     operation_cost: Any
     latest_tokens: dict[str, Any] | None
+    latest_operation_tokens: dict[str, Any] | None
     tokens: Any
     cost: Any
     unpriced: Any
@@ -71,6 +72,7 @@ class Instruments:
             time_per_output_chunk=make(n.M_TIME_PER_OUTPUT_CHUNK),
             operation_cost=make(n.M_OPERATION_COST),
             latest_tokens={k: summed(s) for k, s in n.M_LATEST_TOKEN_COUNTERS.items()} if latest else None,
+            latest_operation_tokens={k: make(s) for k, s in n.M_LATEST_OPERATION_TOKENS.items()} if latest else None,
             tokens=summed(n.M_TOKENS),
             cost=summed(n.M_COST),
             unpriced=summed(n.M_UNPRICED),

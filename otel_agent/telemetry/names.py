@@ -253,22 +253,6 @@ DURATION_BUCKETS: Final = (
     40.96,
     81.92,
 )
-CHUNK_BUCKETS: Final = (
-    0.001,
-    0.002,
-    0.004,
-    0.008,
-    0.016,
-    0.032,
-    0.064,
-    0.128,
-    0.256,
-    0.512,
-    1.024,
-    2.048,
-    4.096,
-    8.192,
-)
 COST_BUCKETS: Final = (
     0.00001,
     0.0001,
@@ -305,8 +289,8 @@ M_TIME_PER_OUTPUT_CHUNK = MetricSpec(
     "gen_ai.client.operation.time_per_output_chunk",
     "histogram",
     "s",
-    "Time between chunks of a streamed response",
-    CHUNK_BUCKETS,
+    "Time per output chunk after the first, from the end of the previous chunk",
+    DURATION_BUCKETS,  # the conventions' client duration buckets, as opentelemetry-util-genai advises them
 )
 M_OPERATION_COST = MetricSpec(
     "gen_ai.client.operation.cost",
@@ -336,6 +320,23 @@ M_LATEST_TOKEN_COUNTERS: Final = {
         "counter",
         "{token}",
         "Reasoning / thinking output tokens",
+    ),
+}
+# newest-convention per-operation histograms (semconv-genai PR #374; latest opt-in only)
+M_LATEST_OPERATION_TOKENS: Final = {
+    "input": MetricSpec(
+        "gen_ai.client.inference.usage.operation.input_tokens",
+        "histogram",
+        "{token}",
+        "Input tokens per inference operation",
+        TOKEN_BUCKETS,
+    ),
+    "output": MetricSpec(
+        "gen_ai.client.inference.usage.operation.output_tokens",
+        "histogram",
+        "{token}",
+        "Output tokens per inference operation",
+        TOKEN_BUCKETS,
     ),
 }
 # ours
@@ -398,6 +399,7 @@ ALL_METRICS: Final = (
     M_TIME_PER_OUTPUT_CHUNK,
     M_OPERATION_COST,
     *M_LATEST_TOKEN_COUNTERS.values(),
+    *M_LATEST_OPERATION_TOKENS.values(),
     M_TOKENS,
     M_COST,
     M_UNPRICED,

@@ -166,6 +166,7 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
         "OTEL_SEMCONV_STABILITY_OPT_IN",
         "OTEL_AGENT_CAPTURE_CONTENT",
         "OTEL_AGENT_SUPPRESS_ANTHROPIC_NATIVE_SPANS",
+        "OTEL_AGENT_JOIN_INFERENCE_SPANS",
         "ANTHROPIC_OPEN_TELEMETRY",
     ):
         monkeypatch.delenv(name, raising=False)
