@@ -68,7 +68,7 @@ def _owners(base: type, name: str) -> list[type]:
 def _hook_innermost(owner: type, name: str, wrapper: Any) -> None:
     """Our wrapper directly around the SDK's own function, under any wrapper another library put there before us:
     a request()-level instrumentation (OpenInference) is then outside ours, its span already open when our hook
-    starts, and we join it (`capture.coexist`) instead of opening a second one."""
+    starts, and we join it (`telemetry.coexist`) instead of opening a second one."""
     current = owner.__dict__.get(name)
     if not isinstance(current, _PROXY):
         wrap_function_wrapper(owner, name, wrapper)

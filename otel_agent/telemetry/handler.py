@@ -79,7 +79,7 @@ class TelemetryHandler:
     def enrich_inference(
         self, span: Span, record: TurnRecord, turn: TurnAnnotations | None, conventions_metrics: bool
     ) -> None:
-        """Another instrumentation's span for this call (`capture.coexist`): our attributes onto it, not ended."""
+        """Another instrumentation's span for this call (`telemetry.coexist`): our attributes onto it, not ended."""
         self.inference.enrich(span, record, turn, conventions_metrics=conventions_metrics)
 
     def activate_inference(self, span: Span) -> Any:

@@ -118,7 +118,7 @@ class InferenceTelemetry:
     def enrich(
         self, span: Span, record: TurnRecord, turn: TurnAnnotations | None, *, conventions_metrics: bool = False
     ) -> None:
-        """Add our attributes to another instrumentation's inference span for this call (see `capture.coexist`):
+        """Add our attributes to another instrumentation's inference span for this call (see `telemetry.coexist`):
         turn, waste, run, cost, GPU and stream details. The span, its status, its conventions' attributes and the
         `gen_ai.client.*` duration, token and chunk metrics stay theirs (`conventions_metrics=True`: they record none,
         so we do); the span is not ended here."""
