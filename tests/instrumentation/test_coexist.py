@@ -204,6 +204,7 @@ def test_in_child(instrument_with: Any) -> None:
 def test_our_span_marks_the_context_for_inner_instrumentations(telemetry: Any) -> None:
     """While our span is current the PR #475 key is set, so an instrumentation inside the call can see it."""
     from opentelemetry import context as otel_context
+
     from otel_agent.telemetry.coexist import INFERENCE_CONTEXT_KEY
 
     seen: list[Any] = []
