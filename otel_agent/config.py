@@ -28,7 +28,17 @@ from .ratelog import RateLimitedLog
 from .redaction import redact
 
 # What the `providers` option may name: the keys of `instrumentors.INSTRUMENTORS` (a test holds them equal).
-PROVIDER_NAMES: tuple[str, ...] = ("openai", "anthropic", "mcp", "gemini", "bedrock", "groq", "ollama", "litellm")
+PROVIDER_NAMES: tuple[str, ...] = (
+    "openai",
+    "anthropic",
+    "mcp",
+    "gemini",
+    "bedrock",
+    "groq",
+    "ollama",
+    "litellm",
+    "mistral",
+)
 
 log = logging.getLogger("otel_agent")
 
@@ -374,7 +384,7 @@ OPTIONS: tuple[Option, ...] = (
         "providers",
         "OTEL_AGENT_PROVIDERS",
         Names(*PROVIDER_NAMES),
-        "Comma list of what to instrument: `openai`, `anthropic`, `mcp`, `gemini`, `bedrock`, `groq`, `ollama`, `litellm` (default all present).",
+        "Comma list of what to instrument: `openai`, `anthropic`, `mcp`, `gemini`, `bedrock`, `groq`, `ollama`, `litellm`, `mistral` (default all present).",
     ),
     Option(
         "suppress_anthropic_native_spans",

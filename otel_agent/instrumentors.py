@@ -308,6 +308,27 @@ class LiteLLMInstrumentor(_LazyMethodInstrumentor):
         return LiteLLMAdapter()
 
 
+class MistralInstrumentor(_LazyInstrumentor):
+    module = "mistralai.client.chat"
+    dependencies = ("mistralai >= 1.0",)
+    seams = (
+        ("Chat", "complete", False, "sync"),
+        ("Chat", "complete_async", False, "async"),
+        ("Chat", "stream", True, "sync"),
+        ("Chat", "stream_async", True, "async"),
+    )
+
+    def hook(self, module: Any) -> None:
+        from .providers.mistral.adapter import MistralAdapter
+
+        for owner, name, stream, kind in self.seams:
+            _hook_methods(module, ((owner, name, kind),), MethodHook(MistralAdapter(stream), runtime.current_pipeline))
+
+    def unhook(self, module: Any) -> None:
+        for owner, name, _, _ in self.seams:
+            _remove_hook(_owner(module, owner), name)
+
+
 class GroqInstrumentor(_LazyInstrumentor):
     """groq is generated like openai: the same `request()` hook, with groq's routes."""
 
@@ -332,6 +353,7 @@ INSTRUMENTORS: dict[str, type[BaseInstrumentor]] = {
     "groq": GroqInstrumentor,
     "ollama": OllamaInstrumentor,
     "litellm": LiteLLMInstrumentor,
+    "mistral": MistralInstrumentor,
 }
 
 # The module whose presence says a provider is installed (`instrument()` skips the others).
@@ -341,4 +363,5 @@ MODULES: dict[str, str] = {
     "groq": "groq",
     "ollama": "ollama",
     "litellm": "litellm",
+    "mistral": "mistralai.client",
 }

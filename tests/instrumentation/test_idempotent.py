@@ -122,6 +122,7 @@ def test_entry_points_registered() -> None:
         "otel_agent_groq",
         "otel_agent_ollama",
         "otel_agent_litellm",
+        "otel_agent_mistral",
     }
     for entry_point in found.values():
         cls = entry_point.load()

@@ -1,0 +1,1 @@
+"""The mistralai SDK (chat.complete / chat.stream, sync and async) into neutral records."""
