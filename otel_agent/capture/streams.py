@@ -70,6 +70,16 @@ def _how_for(error: BaseException) -> StreamEnd:
     return "cancelled" if isinstance(error, (asyncio.CancelledError, GeneratorExit)) else "error"
 
 
+def _end_at_exit(state: _StreamState, exc: BaseException | None) -> None:
+    """`with stream:` left. An error of the stream itself already ended the call where it was raised; an exception
+    still arriving here is the application's, not the call's: the call closed early (as it does when an SDK stream
+    manager closes its stream), unless the consumer was cancelled (docs/semantics.md)."""
+    if exc is not None and _how_for(exc) == "cancelled":
+        state.end("cancelled", exc)
+    else:
+        state.end("closed_early")
+
+
 class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """The HTTP response of a stream: closing it (as the SDKs' stream helpers do) ends the call."""
 
@@ -140,7 +150,7 @@ class SyncStreamProxy(_StreamProxyBase):
         try:
             return self.__wrapped__.__exit__(exc_type, exc, tb)
         finally:
-            self._self_state.end("closed_early" if exc is None else _how_for(exc), exc)
+            _end_at_exit(self._self_state, exc)
 
 
 class AsyncStreamProxy(_StreamProxyBase):
@@ -174,4 +184,4 @@ class AsyncStreamProxy(_StreamProxyBase):
         try:
             return await self.__wrapped__.__aexit__(exc_type, exc, tb)
         finally:
-            self._self_state.end("closed_early" if exc is None else _how_for(exc), exc)
+            _end_at_exit(self._self_state, exc)
