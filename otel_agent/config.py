@@ -83,6 +83,24 @@ def content_mode_from_env(environ: Mapping[str, str] | None = None) -> ContentMo
         return ContentMode.NO_CONTENT
 
 
+GPU_LOCAL_HOSTS_ENV = "OTEL_AGENT_GPU_LOCAL_HOSTS"
+PRICES_ENV = "OTEL_AGENT_PRICES"
+PRICES_FILE_ENV = "OTEL_AGENT_PRICES_FILE"
+
+
+def gpu_local_hosts_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``OTEL_AGENT_GPU_LOCAL_HOSTS``: extra hosts and networks whose calls count as local (parsed, with one warning per
+    bad entry, by `gpu.local_endpoint.LocalHosts`)."""
+    return (os.environ if environ is None else environ).get(GPU_LOCAL_HOSTS_ENV, "")
+
+
+def prices_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """``OTEL_AGENT_PRICES`` (inline JSON, or "") and ``OTEL_AGENT_PRICES_FILE`` (a path, or None): user prices,
+    parsed entry by entry by `cost.overrides`."""
+    env = os.environ if environ is None else environ
+    return env.get(PRICES_ENV, "").strip(), (env.get(PRICES_FILE_ENV, "").strip() or None)
+
+
 LATEST_OPT_IN = "gen_ai_latest_experimental"
 
 

@@ -41,10 +41,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from ..config import PRICES_ENV, prices_from_env
 from .rates import TokenRates
 
-PRICES_FILE_ENV = "OTEL_AGENT_PRICES_FILE"
-PRICES_ENV = "OTEL_AGENT_PRICES"
 _RATE_KEYS = ("input", "output", "cache_read", "cache_write", "reasoning")
 _ALL_KEYS = (*_RATE_KEYS, "gpu_hour", "provider", "currency")
 _GLOB_CHARS = frozenset("*?[")
@@ -113,10 +112,9 @@ def load_overrides(
     Returns an empty `PriceOverrides` when neither is set. Raises `PriceOverridesError` on a bad source, unless
     `on_error` is given: then each problem goes to it and the rest of the prices are kept.
     """
-    env = os.environ if environ is None else environ
     entries: list[PriceOverride] = []
-    variable = env.get(PRICES_ENV, "").strip()
-    file = path if path is not None else (env.get(PRICES_FILE_ENV, "").strip() or None)
+    variable, file_from_env = prices_from_env(environ)
+    file = path if path is not None else file_from_env
     sources: list[tuple[str, Callable[[], Any]]] = []
     if variable:
         sources.append((PRICES_ENV, lambda: _parse_json(variable, PRICES_ENV)))

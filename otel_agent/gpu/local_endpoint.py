@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-LOCAL_HOSTS_ENV = "OTEL_AGENT_GPU_LOCAL_HOSTS"
+from ..config import GPU_LOCAL_HOSTS_ENV, gpu_local_hosts_from_env
+
+LOCAL_HOSTS_ENV = GPU_LOCAL_HOSTS_ENV
 log = logging.getLogger("otel_agent")
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _IP = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -70,7 +71,7 @@ def is_local_endpoint(
     if not server_address:
         return False
     if extra_hosts is None:
-        extra_hosts = (os.environ if environ is None else environ).get(LOCAL_HOSTS_ENV, "")
+        extra_hosts = gpu_local_hosts_from_env(environ)
     return _is_local(server_address.strip(), extra_hosts)
 
 
