@@ -12,6 +12,7 @@ from ..telemetry.coexist import Joined, open_inference_span, uncurrent_inference
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
+    from ..providers.base import StreamAccumulator
 
 
 def error_type_of(error: BaseException) -> str:
@@ -142,3 +143,25 @@ class InferenceCall:
             report_internal_error("Pipeline.complete")
             if self._span.is_recording() and joined is None:  # never leave a started span open
                 guarded(self._span.end)
+
+
+class StreamCallObserver:
+    """Binds a stream's chunks to the provider's accumulator and its call: the call finishes once, with what the
+    accumulator built (or no response when it fails), when the stream ends."""
+
+    __slots__ = ("_accumulator", "_call")
+
+    def __init__(self, accumulator: StreamAccumulator, call: InferenceCall) -> None:
+        self._accumulator = accumulator
+        self._call = call
+
+    def on_chunk(self, chunk: Any) -> None:
+        self._accumulator.add(chunk)
+
+    def on_end(self, stats: StreamStats, error: BaseException | None) -> None:
+        try:
+            response = self._accumulator.result()
+        except Exception:
+            report_internal_error("stream accumulator")
+            response = None
+        self._call.finish(response, error, stats)

@@ -18,7 +18,7 @@ from ..providers.base import ProviderAdapter, Route
 from ..providers.reported_cost import cost_from_headers
 from ..records import StreamStats
 from ..safety import report_internal_error
-from .call import InferenceCall
+from .call import InferenceCall, StreamCallObserver
 from .raw import AsyncRawResponseProxy, SyncRawResponseProxy
 from .streams import AsyncStreamProxy, SyncStreamProxy
 
@@ -33,27 +33,6 @@ class _Begun:
     route: Route
     args: tuple[Any, ...]
     stream: bool
-
-
-class _Observer:
-    """Binds a stream's chunks to the provider's accumulator and its call."""
-
-    __slots__ = ("_accumulator", "_call")
-
-    def __init__(self, adapter: ProviderAdapter, route: Route, call: InferenceCall) -> None:
-        self._accumulator = adapter.accumulator(route)
-        self._call = call
-
-    def on_chunk(self, chunk: Any) -> None:
-        self._accumulator.add(chunk)
-
-    def on_end(self, stats: StreamStats, error: BaseException | None) -> None:
-        try:
-            response = self._accumulator.result()
-        except Exception:
-            report_internal_error("stream accumulator")
-            response = None
-        self._call.finish(response, error, stats)
 
 
 class RequestHook:
@@ -164,7 +143,7 @@ class RequestHook:
         return result
 
     def wrap_stream(self, begun: _Begun, stream: Any, is_async: bool) -> Any:
-        observer = _Observer(self._adapter, begun.route, begun.call)
+        observer = StreamCallObserver(self._adapter.accumulator(begun.route), begun.call)
         proxy = AsyncStreamProxy if is_async else SyncStreamProxy
         return proxy(stream, observer, begun.call.monotonic_start_ns)
 

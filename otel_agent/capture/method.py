@@ -13,31 +13,11 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..providers.base import CallAdapter, Started, StreamAccumulator
-from ..records import StreamStats
+from ..providers.base import CallAdapter, Started
 from ..safety import report_internal_error
-from .call import InferenceCall
+from .call import InferenceCall, StreamCallObserver
 from .hook import _IN_CALL
 from .streams import AsyncStreamProxy, SyncStreamProxy
-
-
-class _Observer:
-    __slots__ = ("_accumulator", "_call")
-
-    def __init__(self, accumulator: StreamAccumulator, call: InferenceCall) -> None:
-        self._accumulator = accumulator
-        self._call = call
-
-    def on_chunk(self, chunk: Any) -> None:
-        self._accumulator.add(chunk)
-
-    def on_end(self, stats: StreamStats, error: BaseException | None) -> None:
-        try:
-            response = self._accumulator.result()
-        except Exception:
-            report_internal_error("stream accumulator")
-            response = None
-        self._call.finish(response, error, stats)
 
 
 class IterableStreamProxy(SyncStreamProxy):
@@ -145,7 +125,7 @@ class MethodHook:
             return result
         try:
             stream, put_back = self._adapter.stream_of(started, result)
-            observer = _Observer(self._adapter.accumulator(started), call)
+            observer = StreamCallObserver(self._adapter.accumulator(started), call)
             # an async call's stream is iterated with `async for`; a sync call's with `for` (LiteLLM's stream has both)
             if is_async or (hasattr(stream, "__anext__") and not hasattr(stream, "__next__")):
                 proxy: Any = AsyncStreamProxy(stream, observer, call.monotonic_start_ns)
